@@ -1,0 +1,1 @@
+# End-to-end targets (filled in by the end-to-end work).

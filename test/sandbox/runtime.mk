@@ -1,0 +1,1 @@
+# Local Spark runtime targets (filled in by the runtime work).
