@@ -1,0 +1,200 @@
+// Package sample composes the sample app: one stack per table format, each with an encrypted bucket that holds
+// the sample PySpark script, the sample data and the table location, and a SparkLambda wired to it.
+// apps/sparkapp is the CDK app (package main) that cdk.json runs; the tests in test/ synthesize this package.
+package sample
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsglue"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3deployment"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+
+	"github.com/sparklambda/spark-lambda-cdk/constructs/sparklambda"
+)
+
+// FrameworkContextKey is the CDK context key that picks one table format: `cdk synth -c framework=DELTA`.
+const FrameworkContextKey = "framework"
+
+// Keys (S3 prefixes) in the sample bucket.
+const (
+	// ScriptsPrefix holds the sample PySpark scripts (assets/scripts).
+	ScriptsPrefix = "scripts/"
+	// DataPrefix holds the sample input data (assets/data).
+	DataPrefix = "data/"
+	// TablesPrefix is the table location (the Spark warehouse).
+	TablesPrefix = "tables/"
+)
+
+// SampleScript is the sample PySpark script (in assets/scripts) that every stack runs; it reads SPARK_FRAMEWORK
+// to pick the table format, so the same file runs on Lambda and, unchanged, on EMR Serverless.
+const SampleScript = "table_job.py"
+
+// SampleData is the sample CSV (in assets/data) that the sample event points at.
+const SampleData = "seattle-weather.csv"
+
+// StackName returns the stack name of a framework's sample stack, e.g. "SparkLambda-Delta".
+func StackName(framework sparklambda.Framework) string {
+	name := strings.ToLower(string(framework))
+	return "SparkLambda-" + strings.ToUpper(name[:1]) + name[1:]
+}
+
+// SelectedFrameworks returns the frameworks the app synthesizes: the one named by the `framework` context value,
+// or all of them. It returns an error naming the valid values for an unknown name.
+func SelectedFrameworks(app awscdk.App) ([]sparklambda.Framework, error) {
+	value := app.Node().TryGetContext(jsii.String(FrameworkContextKey))
+	if value == nil {
+		return sparklambda.Frameworks(), nil
+	}
+	name, ok := value.(string)
+	if !ok {
+		return nil, fmt.Errorf("context %q is %v: pass a name, e.g. -c %s=DELTA", FrameworkContextKey, value, FrameworkContextKey)
+	}
+	framework, err := sparklambda.ParseFramework(name)
+	if err != nil {
+		return nil, fmt.Errorf("context %q: %w", FrameworkContextKey, err)
+	}
+	return []sparklambda.Framework{framework}, nil
+}
+
+// Build adds the sample stacks for the selected frameworks to app, with the sample files from assetsDir
+// (the repository's assets/ directory), and applies the cdk-nag AwsSolutions checks to the app.
+func Build(app awscdk.App, assetsDir string) ([]awscdk.Stack, error) {
+	frameworks, err := SelectedFrameworks(app)
+	if err != nil {
+		return nil, err
+	}
+	stacks := make([]awscdk.Stack, 0, len(frameworks))
+	for _, framework := range frameworks {
+		stacks = append(stacks, NewStack(app, StackName(framework), framework, assetsDir))
+	}
+	awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
+	return stacks, nil
+}
+
+// NewStack builds one framework's sample stack. The stack is environment-agnostic: it synthesizes without AWS
+// credentials, account or region.
+func NewStack(scope constructs.Construct, id string, framework sparklambda.Framework, assetsDir string) awscdk.Stack {
+	stack := awscdk.NewStack(scope, jsii.String(id), &awscdk.StackProps{
+		Description: jsii.String(fmt.Sprintf("Sample: PySpark on AWS Lambda writing an %s table", framework)),
+	})
+
+	accessLogs := awss3.NewBucket(stack, jsii.String("AccessLogs"), &awss3.BucketProps{
+		Encryption:        awss3.BucketEncryption_S3_MANAGED,
+		EnforceSSL:        jsii.Bool(true),
+		BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(),
+		ObjectOwnership:   awss3.ObjectOwnership_BUCKET_OWNER_PREFERRED,
+		Versioned:         jsii.Bool(true),
+	})
+	cdknag.NagSuppressions_AddResourceSuppressions(accessLogs, &[]*cdknag.NagPackSuppression{{
+		Id:     jsii.String("AwsSolutions-S1"),
+		Reason: jsii.String("This is the server access log bucket of the data bucket; logging it into itself would loop."),
+	}}, jsii.Bool(false))
+
+	bucket := awss3.NewBucket(stack, jsii.String("Data"), &awss3.BucketProps{
+		Encryption:             awss3.BucketEncryption_S3_MANAGED,
+		EnforceSSL:             jsii.Bool(true),
+		BlockPublicAccess:      awss3.BlockPublicAccess_BLOCK_ALL(),
+		Versioned:              jsii.Bool(true),
+		ServerAccessLogsBucket: accessLogs,
+		ServerAccessLogsPrefix: jsii.String("data-bucket/"),
+	})
+
+	deployment := awss3deployment.NewBucketDeployment(stack, jsii.String("SampleFiles"), &awss3deployment.BucketDeploymentProps{
+		Sources:           &[]awss3deployment.ISource{awss3deployment.Source_Asset(jsii.String(assetsDir), nil)},
+		DestinationBucket: bucket,
+		// Keep the tables the function wrote when the sample files change.
+		Prune: jsii.Bool(false),
+	})
+
+	suppressBucketDeployment(stack)
+
+	props := &sparklambda.SparkLambdaProps{
+		Framework:       framework,
+		ScriptBucket:    bucket,
+		ScriptKey:       ScriptsPrefix + SampleScript,
+		WarehouseBucket: bucket,
+		WarehousePrefix: TablesPrefix,
+	}
+	var database awsglue.CfnDatabase
+	if framework == sparklambda.FrameworkIceberg {
+		database = awsglue.NewCfnDatabase(stack, jsii.String("GlueDatabase"), &awsglue.CfnDatabaseProps{
+			CatalogId: stack.Account(),
+			DatabaseInput: &awsglue.CfnDatabase_DatabaseInputProperty{
+				Name:        jsii.String(GlueDatabaseName),
+				Description: jsii.String("Iceberg tables written by the Spark Lambda sample"),
+				LocationUri: jsii.String(fmt.Sprintf("s3://%s/%s", *bucket.BucketName(), TablesPrefix)),
+			},
+		})
+		props.GlueDatabase = GlueDatabaseName
+	}
+	spark := sparklambda.NewSparkLambda(stack, "Spark", props)
+	if database != nil {
+		spark.Function.Node().AddDependency(database)
+	}
+	spark.GrantReadInput(bucket, DataPrefix)
+	spark.Function.Node().AddDependency(deployment)
+
+	event, err := json.Marshal(SampleEvent(*bucket.BucketName()))
+	if err != nil {
+		panic(err)
+	}
+	awscdk.NewCfnOutput(stack, jsii.String("FunctionName"), &awscdk.CfnOutputProps{
+		Value: spark.Function.FunctionName(), Description: jsii.String("The Spark Lambda function"),
+	})
+	awscdk.NewCfnOutput(stack, jsii.String("BucketName"), &awscdk.CfnOutputProps{
+		Value: bucket.BucketName(), Description: jsii.String("Bucket with the script (scripts/), data (data/) and tables (tables/)"),
+	})
+	awscdk.NewCfnOutput(stack, jsii.String("InvokeCommand"), &awscdk.CfnOutputProps{
+		Description: jsii.String("Run the sample job once (a second run appends/upserts)"),
+		Value: awscdk.Fn_Join(jsii.String(""), &[]*string{
+			jsii.String("aws lambda invoke --function-name "), spark.Function.FunctionName(),
+			jsii.String(" --cli-binary-format raw-in-base64-out --payload '"), jsii.String(string(event)),
+			jsii.String("' response.json"),
+		}),
+	})
+	return stack
+}
+
+// GlueDatabaseName is the Glue Data Catalog database of the Iceberg sample stack.
+const GlueDatabaseName = "spark_lambda_sample"
+
+// SampleEvent is the event the sample script expects: where the input CSV is and which table to write.
+func SampleEvent(bucketName string) map[string]any {
+	return map[string]any{
+		"action": "write",
+		"input":  fmt.Sprintf("s3://%s/%s%s", bucketName, DataPrefix, SampleData),
+		"table":  "seattle_weather",
+	}
+}
+
+// suppressBucketDeployment documents the cdk-nag findings of the CDK's BucketDeployment provider, which copies
+// the sample files into the bucket at deploy time.
+func suppressBucketDeployment(stack awscdk.Stack) {
+	for _, child := range *stack.Node().Children() {
+		if !strings.HasPrefix(*child.Node().Id(), "Custom::CDKBucketDeployment") {
+			continue
+		}
+		cdknag.NagSuppressions_AddResourceSuppressions(child, &[]*cdknag.NagPackSuppression{
+			{
+				Id:        jsii.String("AwsSolutions-IAM4"),
+				Reason:    jsii.String("The CDK's BucketDeployment provider Lambda writes its own logs with AWSLambdaBasicExecutionRole; it runs only during deployment."),
+				AppliesTo: &[]any{"Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"},
+			},
+			{
+				Id:     jsii.String("AwsSolutions-IAM5"),
+				Reason: jsii.String("BucketDeployment copies the sample files from the CDK asset bucket into this stack's data bucket; aws-cdk-lib scopes its grant to those two buckets."),
+			},
+			{
+				Id:     jsii.String("AwsSolutions-L1"),
+				Reason: jsii.String("The BucketDeployment provider runtime is chosen by aws-cdk-lib and moves with CDK upgrades; it runs only during deployment."),
+			},
+		}, jsii.Bool(true))
+	}
+}

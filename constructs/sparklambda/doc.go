@@ -1,0 +1,14 @@
+// Package sparklambda provides AWS CDK constructs that run PySpark (Spark local mode) inside an AWS Lambda
+// container image, with one image per table format (Apache Hudi, Delta Lake, Apache Iceberg).
+//
+// The pieces:
+//   - SparkImage: the ECR image asset, built from the module's docker/ context for linux/amd64 with provenance
+//     and SBOM attestations disabled (Lambda rejects OCI image indexes).
+//   - SparkLambda: the Lambda function that runs a PySpark script from S3 with the triggering event, its
+//     least-privilege role, its log group and its network (a new isolated VPC with an S3 gateway endpoint by
+//     default, an existing VPC, or none), plus grant helpers for input locations, table locations and Glue
+//     databases.
+//
+// Bad props panic at synth time with a *PropsError that names every offending prop, its value, the allowed range
+// and why; call (*SparkLambdaProps).Validate to get the same error as a value instead.
+package sparklambda

@@ -1,0 +1,74 @@
+package sparklambda
+
+import (
+	"regexp"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+)
+
+// cdk-nag (AwsSolutions) findings that follow from this construct's deliberate design are suppressed where they
+// arise, each with the reason a security reviewer needs, so that a stack using the construct starts from zero
+// unsuppressed findings. Findings the user's own choices cause are left for the user to judge.
+
+// awsCustomResourceProviderID is the construct id of the singleton Lambda behind every AwsCustomResource in a
+// stack (a fixed id in aws-cdk-lib's custom-resources module).
+const awsCustomResourceProviderID = "AWS679f53fac002430cb0da5b7982bd2287"
+
+func suppress(scope constructs.IConstruct, rule, reason string, appliesTo ...any) {
+	suppression := &cdknag.NagPackSuppression{Id: jsii.String(rule), Reason: jsii.String(reason)}
+	if len(appliesTo) > 0 {
+		suppression.AppliesTo = &appliesTo
+	}
+	cdknag.NagSuppressions_AddResourceSuppressions(scope, &[]*cdknag.NagPackSuppression{suppression}, jsii.Bool(true))
+}
+
+// appliesToRegex builds a cdk-nag granular suppression that matches findings by a JavaScript regular expression.
+func appliesToRegex(pattern string) any {
+	return &cdknag.RegexAppliesTo{Regex: jsii.String("/" + pattern + "/g")}
+}
+
+func suppressEniWildcard(role constructs.IConstruct) {
+	suppress(role, "AwsSolutions-IAM5",
+		"Lambda attaches the function to the VPC through ENIs it creates with the execution role; "+
+			"ec2:CreateNetworkInterface/DescribeNetworkInterfaces/DescribeSubnets/DeleteNetworkInterface/Assign-/"+
+			"UnassignPrivateIpAddresses are granted on '*' exactly as in the AWS managed policy "+
+			"AWSLambdaVPCAccessExecutionRole, which this role deliberately does not attach.",
+		"Resource::*")
+}
+
+func suppressS3PrefixGrant(role constructs.IConstruct, prefix string) {
+	suppress(role, "AwsSolutions-IAM5",
+		"Spark reads inputs and table formats (Hudi, Delta, Iceberg) write, rewrite and expire many data and "+
+			"metadata files whose names are generated at run time, so object access is granted on the declared "+
+			"prefix '"+prefix+"*' only, through the CDK's bucket grants (s3:GetObject*, s3:GetBucket*, s3:List*, "+
+			"s3:PutObject*, s3:DeleteObject*, s3:Abort* limited to that bucket and prefix; no s3:*).",
+		appliesToRegex(`^Action::s3:(GetObject|GetBucket|List|DeleteObject|Abort)\*$`),
+		appliesToRegex(`^Resource::.*/`+regexp.QuoteMeta(prefix)+`\*$`))
+}
+
+func suppressGlueTables(role constructs.IConstruct, database string) {
+	suppress(role, "AwsSolutions-IAM5",
+		"Table names are created by the scripts at run time; Glue access is limited to the tables of the one "+
+			"declared database '"+database+"' (table/"+database+"/*).",
+		appliesToRegex(`^Resource::arn:<AWS::Partition>:glue:.*:table/`+regexp.QuoteMeta(database)+`/\*$`))
+}
+
+// suppressAwsCustomResource covers the S3 prefix-list lookup and the CDK's singleton provider Lambda behind it.
+func suppressAwsCustomResource(stack awscdk.Stack, lookup constructs.IConstruct) {
+	suppress(lookup, "AwsSolutions-IAM5",
+		"ec2:DescribePrefixLists has no resource-level permissions; the lookup only reads the id of the "+
+			"AWS-managed S3 prefix list to write the function's egress rule.",
+		"Resource::*")
+	if provider := stack.Node().TryFindChild(jsii.String(awsCustomResourceProviderID)); provider != nil {
+		suppress(provider, "AwsSolutions-IAM4",
+			"The CDK's AwsCustomResource provider Lambda uses AWSLambdaBasicExecutionRole to write its own logs; "+
+				"it runs only during deployment to look up the S3 prefix list.",
+			"Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole")
+		suppress(provider, "AwsSolutions-L1",
+			"The runtime of the CDK's AwsCustomResource provider Lambda is chosen by aws-cdk-lib and moves with "+
+				"CDK upgrades; it runs only during deployment.")
+	}
+}

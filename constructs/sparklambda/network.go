@@ -1,0 +1,108 @@
+package sparklambda
+
+import (
+	"fmt"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/customresources"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// network is what the function is attached to: nothing (no VPC), or a VPC, its subnets and a security group.
+type network struct {
+	vpc           awsec2.IVpc
+	subnets       *awsec2.SubnetSelection
+	securityGroup awsec2.SecurityGroup
+	created       bool // the construct created the VPC (and so may add endpoints to it)
+}
+
+// newNetwork builds the network that props ask for. Validation has already rejected conflicting options.
+func newNetwork(scope constructs.Construct, props *SparkLambdaProps, retention awslogs.RetentionDays) *network {
+	if props.NoVpc {
+		return &network{}
+	}
+	net := &network{vpc: props.Vpc, subnets: props.VpcSubnets}
+	if net.vpc == nil {
+		net.created = true
+		net.vpc = newIsolatedVpc(scope, props, retention)
+		net.subnets = &awsec2.SubnetSelection{SubnetType: awsec2.SubnetType_PRIVATE_ISOLATED}
+	} else if props.AddS3Endpoint {
+		net.vpc.AddGatewayEndpoint(jsii.String("S3Endpoint"), &awsec2.GatewayVpcEndpointOptions{
+			Service: awsec2.GatewayVpcEndpointAwsService_S3(),
+			Subnets: &[]*awsec2.SubnetSelection{net.subnets},
+		})
+	}
+
+	net.securityGroup = awsec2.NewSecurityGroup(scope, jsii.String("SecurityGroup"), &awsec2.SecurityGroupProps{
+		Vpc:              net.vpc,
+		Description:      jsii.String("Spark Lambda: no inbound; outbound HTTPS to S3 only"),
+		AllowAllOutbound: jsii.Bool(false),
+	})
+	net.securityGroup.AddEgressRule(awsec2.Peer_PrefixList(s3PrefixListID(scope)), awsec2.Port_Tcp(jsii.Number(443)),
+		jsii.String("HTTPS to Amazon S3 (managed prefix list, through the gateway endpoint)"), jsii.Bool(false))
+	return net
+}
+
+// newIsolatedVpc creates a VPC with isolated subnets only (no internet or NAT gateway), an S3 gateway endpoint so
+// the function reaches S3 privately, and a flow log of all traffic to CloudWatch Logs.
+func newIsolatedVpc(scope constructs.Construct, props *SparkLambdaProps, retention awslogs.RetentionDays) awsec2.IVpc {
+	flowLogGroup := awslogs.NewLogGroup(scope, jsii.String("FlowLogGroup"), &awslogs.LogGroupProps{
+		Retention: retention,
+	})
+	return awsec2.NewVpc(scope, jsii.String("Vpc"), &awsec2.VpcProps{
+		MaxAzs:      jsii.Number(float64(props.maxAzs())),
+		NatGateways: jsii.Number(0),
+		SubnetConfiguration: &[]*awsec2.SubnetConfiguration{{
+			Name:       jsii.String("spark-isolated"),
+			SubnetType: awsec2.SubnetType_PRIVATE_ISOLATED,
+			CidrMask:   jsii.Number(24),
+		}},
+		GatewayEndpoints: &map[string]*awsec2.GatewayVpcEndpointOptions{
+			"S3": {Service: awsec2.GatewayVpcEndpointAwsService_S3()},
+		},
+		FlowLogs: &map[string]*awsec2.FlowLogOptions{
+			"FlowLog": {
+				Destination: awsec2.FlowLogDestination_ToCloudWatchLogs(flowLogGroup, nil),
+				TrafficType: awsec2.FlowLogTrafficType_ALL,
+			},
+		},
+	})
+}
+
+// s3PrefixListID returns the id of the AWS-managed prefix list for S3 in the stack's region
+// (com.amazonaws.<region>.s3). CloudFormation has no attribute or intrinsic for it and a context lookup would tie
+// the stack to an account, so an AwsCustomResource (the CDK's own construct) asks EC2 DescribePrefixLists at
+// deploy time. One lookup is shared by every SparkLambda in a stack.
+func s3PrefixListID(scope constructs.Construct) *string {
+	stack := awscdk.Stack_Of(scope)
+	const id = "SparkLambdaS3PrefixList"
+	lookup, ok := stack.Node().TryFindChild(jsii.String(id)).(customresources.AwsCustomResource)
+	if !ok {
+		call := &customresources.AwsSdkCall{
+			Service: jsii.String("EC2"),
+			Action:  jsii.String("describePrefixLists"),
+			Parameters: map[string]any{
+				"Filters": []map[string]any{{
+					"Name":   "prefix-list-name",
+					"Values": []*string{jsii.String(fmt.Sprintf("com.amazonaws.%s.s3", *stack.Region()))},
+				}},
+			},
+			PhysicalResourceId: customresources.PhysicalResourceId_Of(jsii.String("s3-prefix-list")),
+			OutputPaths:        jsii.Strings("PrefixLists.0.PrefixListId"),
+		}
+		lookup = customresources.NewAwsCustomResource(stack, jsii.String(id), &customresources.AwsCustomResourceProps{
+			OnCreate:            call,
+			OnUpdate:            call,
+			InstallLatestAwsSdk: jsii.Bool(false),
+			// DescribePrefixLists supports no resource-level permissions, so "*" is the narrowest resource.
+			Policy: customresources.AwsCustomResourcePolicy_FromSdkCalls(&customresources.SdkCallsPolicyOptions{
+				Resources: customresources.AwsCustomResourcePolicy_ANY_RESOURCE(),
+			}),
+		})
+		suppressAwsCustomResource(stack, lookup)
+	}
+	return lookup.GetResponseField(jsii.String("PrefixLists.0.PrefixListId"))
+}

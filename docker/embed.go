@@ -1,0 +1,21 @@
+// Package docker holds the build context of the Spark runtime image: the Dockerfile, the version lock, the jar
+// fetch script, the Lambda-safe spark-class, the Spark defaults and the handler.
+//
+// The files are embedded so that the constructs can write an exact, self-contained build context into the cloud
+// assembly (cdk.out) wherever the module is used from, including a read-only Go module cache. Only the files
+// listed below are part of the context: downloaded jars, caches and test output that may sit in this directory on
+// a developer machine never reach the image build or its asset hash.
+package docker
+
+import (
+	"embed"
+	"io/fs"
+)
+
+// Any file the Dockerfile COPYs must be listed here; a test in constructs/sparklambda checks that.
+//
+//go:embed versions.lock
+var context embed.FS
+
+// Context returns the image build context as a read-only file system rooted at the context directory.
+func Context() fs.FS { return context }
