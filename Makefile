@@ -1,19 +1,68 @@
 # Entry points for people and CI. `make synth` synthesizes the sample app into cdk.out; `make test` runs every check.
-# Each target installs what it needs (pinned) into the repository: node_modules/ (cdk CLI), .venv-tools/ (cfn-lint),
-# .runtime/ (the local Spark runtime). Nothing is installed by hand.
+# Each target installs what it needs, pinned, inside the repository: node_modules/ (the CDK CLI, from
+# package-lock.json), .venv-tools/ (cfn-lint), .runtime/ (the local Spark runtime). Nothing is installed by hand.
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
 
 GO ?= go
+PYTHON ?= python3
+CDK := node_modules/.bin/cdk
+TOOLS_VENV := .venv-tools
+# Synth needs no AWS account; keep the CLI from phoning home (there is no network to reach in CI).
+export CDK_DISABLE_CLI_TELEMETRY := true
 
 .PHONY: help
 help:
-	@echo "make synth   - synthesize the sample app (Hudi, Delta, Iceberg stacks) into cdk.out"
-	@echo "make test    - go vet, unit/snapshot/cdk-nag tests, cfn-lint, runtime + end-to-end tests"
-	@echo "make runtime FRAMEWORK=DELTA|HUDI|ICEBERG - install the pinned local Spark runtime"
+	@echo "make synth [FRAMEWORK=DELTA]  - synthesize the sample app (Hudi, Delta, Iceberg stacks) into cdk.out"
+	@echo "make test                     - go vet, gofmt, unit/snapshot/cdk-nag tests, cfn-lint, runtime + end-to-end tests"
+	@echo "make test-go                  - only the Go tests (constructs, snapshots, cdk-nag, image build command)"
+	@echo "make snapshot-update          - rewrite test/golden after an intended infrastructure change"
+	@echo "make runtime FRAMEWORK=X      - install the pinned local Spark runtime (X = DELTA, HUDI or ICEBERG)"
 	@echo "make invoke FRAMEWORK=X SCRIPT=path EVENT=file.json - run a script as Lambda would, locally"
+	@echo "make e2e                      - cold + warm invocations of all three table formats in Lambda's sandbox"
 
-# Fragments owned by the runtime and end-to-end work.
+# --- CDK CLI (pinned in package-lock.json) ---------------------------------------------------------------------
+$(CDK): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+.PHONY: synth
+synth: $(CDK)
+	rm -rf cdk.out
+	$(CDK) synth --quiet $(if $(FRAMEWORK),-c framework=$(FRAMEWORK))
+	@echo "Stacks in cdk.out:"
+	@ls cdk.out/*.template.json | sed 's|cdk.out/||; s|.template.json||; s|^|  |'
+
+# --- Checks ----------------------------------------------------------------------------------------------------
+$(TOOLS_VENV)/.installed: test/requirements-lint.txt
+	$(PYTHON) -m venv $(TOOLS_VENV)
+	$(TOOLS_VENV)/bin/pip install --quiet --default-timeout=1000 --retries 10 -r test/requirements-lint.txt
+	touch $@
+
+.PHONY: vet
+vet:
+	$(GO) vet ./...
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
+	  if [ -n "$$unformatted" ]; then echo "gofmt would change: $$unformatted (run gofmt -w)"; exit 1; fi
+
+.PHONY: test-go
+test-go: $(CDK)
+	$(GO) test -count=1 ./...
+
+.PHONY: snapshot-update
+snapshot-update: $(CDK)
+	$(GO) test -count=1 ./test -run TestGoldenSnapshots -update
+
+# cfn-lint over the templates that `make synth` writes (all three stacks).
+.PHONY: cfn-lint
+cfn-lint: synth $(TOOLS_VENV)/.installed
+	$(TOOLS_VENV)/bin/cfn-lint cdk.out/*.template.json
+	@echo "cfn-lint: 0 errors in $$(ls cdk.out/*.template.json | wc -l) templates"
+
+.PHONY: test
+test: vet test-go cfn-lint test-runtime e2e
+
+# Fragments owned by the runtime and end-to-end work: runtime, test-runtime, invoke, e2e.
 include test/sandbox/runtime.mk
 include test/e2e/e2e.mk

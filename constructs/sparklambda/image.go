@@ -23,13 +23,13 @@ import (
 // built for another platform (e.g. on an ARM laptop) fails at cold start with "exec format error".
 const ImagePlatform = "linux/amd64"
 
-// imageBuildScript is the command the CDK CLI (cdk-assets) runs, with the cloud assembly directory as working
+// imageBuildScriptTemplate is the command the CDK CLI (cdk-assets) runs, with the cloud assembly directory as working
 // directory, to build the image. It must print only the local image tag on stdout, so docker's own output goes to
 // stderr. The flags are spelled out here, not left to the CLI's version, because Lambda rejects the OCI image
 // index that BuildKit's default provenance/SBOM attestations produce ("The image manifest, config or layer media
 // type ... is not supported"). CDK_DOCKER selects another docker-compatible client, as it does for the CDK CLI.
 // Placeholders: {{FRAMEWORK}}, {{TAG}}, {{CONTEXT}}.
-const imageBuildScript = `set -eu
+const imageBuildScriptTemplate = `set -eu
 docker_cli="${CDK_DOCKER:-docker}"
 "$docker_cli" buildx build --platform ` + ImagePlatform + ` --provenance=false --sbom=false --load --build-arg FRAMEWORK={{FRAMEWORK}} --tag {{TAG}} {{CONTEXT}} >&2
 echo {{TAG}}`
@@ -84,7 +84,7 @@ func NewSparkImage(scope constructs.Construct, id string, props *SparkImageProps
 	if err != nil {
 		panic(fmt.Errorf("SparkImage: reading the embedded build context: %w", err))
 	}
-	hash := imageSourceHash(props.Framework, files)
+	hash := imageSourceHash(props.Framework, imageBuildScriptTemplate, files)
 	contextDir := "asset." + hash
 	tag := "cdkasset-" + hash
 	outdir := *awscdk.Stage_Of(this).Outdir()
@@ -93,7 +93,7 @@ func NewSparkImage(scope constructs.Construct, id string, props *SparkImageProps
 	}
 
 	script := strings.NewReplacer("{{FRAMEWORK}}", string(props.Framework), "{{TAG}}", tag, "{{CONTEXT}}", contextDir).
-		Replace(imageBuildScript)
+		Replace(imageBuildScriptTemplate)
 	location := stack.Synthesizer().AddDockerImageAsset(&awscdk.DockerImageAssetSource{
 		SourceHash:  jsii.String(hash),
 		Executable:  jsii.Strings("sh", "-c", script),
@@ -149,9 +149,9 @@ func contextFiles(fsys fs.FS) ([]contextFile, error) {
 
 // imageSourceHash is the asset hash: sha256 over the framework, the build command template (so a change of build
 // flags is a new image, the equivalent of the CDK's extraHash) and each context file's path, mode and contents.
-func imageSourceHash(framework Framework, files []contextFile) string {
+func imageSourceHash(framework Framework, buildScript string, files []contextFile) string {
 	h := sha256.New()
-	fmt.Fprintf(h, "spark-image/v1\x00%s\x00%s\x00", framework, imageBuildScript)
+	fmt.Fprintf(h, "spark-image/v1\x00%s\x00%s\x00", framework, buildScript)
 	for _, f := range files {
 		fmt.Fprintf(h, "%s\x00%o\x00%d\x00", f.path, f.mode, len(f.data))
 		h.Write(f.data)

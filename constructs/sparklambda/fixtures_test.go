@@ -1,0 +1,143 @@
+package sparklambda_test
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/sparklambda/spark-lambda-cdk/constructs/sparklambda"
+)
+
+// optionsFixture is one stack holding a SparkLambda per option under test (one synth for all option tests).
+type optionsFixture struct {
+	noVpc, sharedA, sharedB *sparklambda.SparkLambda
+}
+
+func newOptionsFixture(t *testing.T, stack awscdk.Stack) *optionsFixture {
+	t.Helper()
+	script := writeScript(t)
+	reserved := 1
+	f := &optionsFixture{}
+
+	sparklambda.NewSparkLambda(stack, "Sized", &sparklambda.SparkLambdaProps{
+		Framework: sparklambda.FrameworkDelta, ScriptPath: script, Description: "sized",
+		MemorySizeMiB: 10240, TimeoutSeconds: 900, EphemeralStorageMiB: 10240,
+		ReservedConcurrency: &reserved, FunctionName: "spark-sized",
+		Environment: map[string]string{"TEAM": "data-platform"},
+	})
+
+	f.noVpc = sparklambda.NewSparkLambda(stack, "NoVpc", &sparklambda.SparkLambdaProps{
+		Framework: sparklambda.FrameworkHudi, ScriptPath: script, Description: "novpc", NoVpc: true,
+	})
+
+	userVpc := awsec2.NewVpc(stack, jsii.String("UserVpc"), &awsec2.VpcProps{
+		MaxAzs: jsii.Number(2), NatGateways: jsii.Number(0),
+		FlowLogs: &map[string]*awsec2.FlowLogOptions{"FlowLog": {}},
+		SubnetConfiguration: &[]*awsec2.SubnetConfiguration{
+			{Name: jsii.String("app"), SubnetType: awsec2.SubnetType_PRIVATE_ISOLATED},
+			{Name: jsii.String("db"), SubnetType: awsec2.SubnetType_PRIVATE_ISOLATED},
+		},
+	})
+	scripts := awss3.Bucket_FromBucketName(stack, jsii.String("TeamScripts"), jsii.String("team-scripts"))
+	sparklambda.NewSparkLambda(stack, "Existing", &sparklambda.SparkLambdaProps{
+		Framework: sparklambda.FrameworkHudi, Description: "existing",
+		ScriptBucket: scripts, ScriptKey: "jobs/etl.py",
+		Vpc: userVpc, VpcSubnets: &awsec2.SubnetSelection{SubnetGroupName: jsii.String("app")}, AddS3Endpoint: true,
+	})
+
+	lake := awss3.NewBucket(stack, jsii.String("Lake"), &awss3.BucketProps{
+		EnforceSSL: jsii.Bool(true), BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(),
+	})
+	suppressTestBucket(lake)
+	sparklambda.NewSparkLambda(stack, "Glue", &sparklambda.SparkLambdaProps{
+		Framework: sparklambda.FrameworkIceberg, ScriptPath: script, Description: "glue", GlueDatabase: "analytics",
+	})
+	warehouse := sparklambda.NewSparkLambda(stack, "Warehouse", &sparklambda.SparkLambdaProps{
+		Framework: sparklambda.FrameworkIceberg, ScriptPath: script, Description: "warehouse", NoVpc: true,
+		WarehouseBucket: lake, WarehousePrefix: "lake/",
+	})
+	warehouse.GrantReadInput(lake, "incoming/")
+
+	f.sharedA = sparklambda.NewSparkLambda(stack, "SharedA", &sparklambda.SparkLambdaProps{
+		Framework: sparklambda.FrameworkDelta, ScriptPath: script, Description: "shared-a", NoVpc: true,
+	})
+	f.sharedB = sparklambda.NewSparkLambda(stack, "SharedB", &sparklambda.SparkLambdaProps{
+		Framework: sparklambda.FrameworkDelta, ScriptPath: script, Description: "shared-b", NoVpc: true,
+		Image: f.sharedA.Image,
+	})
+	return f
+}
+
+// functionsByDescription returns the Properties of each Spark function, keyed by its Description.
+func functionsByDescription(t *testing.T, template map[string]any) map[string]map[string]any {
+	t.Helper()
+	out := map[string]map[string]any{}
+	for _, fn := range resourcesOfType(t, template, "AWS::Lambda::Function") {
+		props := fn["Properties"].(map[string]any)
+		if description, ok := props["Description"].(string); ok {
+			out[description] = props
+		}
+	}
+	return out
+}
+
+func environment(function map[string]any) map[string]any {
+	env, _ := function["Environment"].(map[string]any)
+	variables, _ := env["Variables"].(map[string]any)
+	return variables
+}
+
+// rolePolicy returns the statements of the policy attached to the role whose logical id starts with rolePrefix.
+func rolePolicy(t *testing.T, template map[string]any, rolePrefix string) []map[string]any {
+	t.Helper()
+	var statements []map[string]any
+	for id, policy := range resourcesOfType(t, template, "AWS::IAM::Policy") {
+		if !strings.HasPrefix(id, rolePrefix) {
+			continue
+		}
+		document := policy["Properties"].(map[string]any)["PolicyDocument"].(map[string]any)
+		for _, statement := range document["Statement"].([]any) {
+			statements = append(statements, statement.(map[string]any))
+		}
+	}
+	if len(statements) == 0 {
+		t.Fatalf("no policy for role %s", rolePrefix)
+	}
+	return statements
+}
+
+// assertNoS3Wildcards fails on an Allow statement that grants s3:* or any S3 action on Resource "*".
+func assertNoS3Wildcards(t *testing.T, statements []map[string]any) {
+	t.Helper()
+	for _, statement := range statements {
+		if statement["Effect"] != "Allow" {
+			continue
+		}
+		resources := asList(statement["Resource"])
+		for _, action := range asList(statement["Action"]) {
+			name := action.(string)
+			if name == "s3:*" || name == "*" {
+				t.Errorf("statement grants %s: %v", name, statement)
+			}
+			for _, resource := range resources {
+				if strings.HasPrefix(name, "s3:") && resource == "*" {
+					t.Errorf("statement grants %s on every resource: %v", name, statement)
+				}
+			}
+		}
+	}
+}
+
+func jsonString(t *testing.T, value any) string {
+	t.Helper()
+	raw, err := json.Marshal(value)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(raw)
+}

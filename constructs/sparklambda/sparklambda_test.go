@@ -1,0 +1,305 @@
+package sparklambda_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/sparklambda/spark-lambda-cdk/constructs/sparklambda"
+)
+
+// TestDefaults synthesizes one SparkLambda with default props once and checks what a platform team relies on.
+func TestDefaults(t *testing.T) {
+	app := newTestApp(t)
+	stack := awscdk.NewStack(app, jsii.String("Defaults"), nil)
+	spark := sparklambda.NewSparkLambda(stack, "Spark", &sparklambda.SparkLambdaProps{
+		Framework:  sparklambda.FrameworkDelta,
+		ScriptPath: writeScript(t),
+	})
+	template := assertions.Template_FromStack(stack, nil)
+	tpl := templateJSON(t, template)
+
+	t.Run("function", func(t *testing.T) {
+		template.ResourceCountIs(jsii.String("AWS::Lambda::Function"), jsii.Number(2)) // ours + the prefix-list lookup provider
+		template.HasResourceProperties(jsii.String("AWS::Lambda::Function"), map[string]any{
+			"PackageType":      "Image",
+			"MemorySize":       sparklambda.DefaultMemorySizeMiB,
+			"Timeout":          sparklambda.DefaultTimeoutSeconds,
+			"EphemeralStorage": map[string]any{"Size": sparklambda.DefaultEphemeralStorageMiB},
+			"Architectures":    []any{"x86_64"},
+			"Environment": map[string]any{"Variables": map[string]any{
+				"SPARK_FRAMEWORK": "DELTA",
+				"SCRIPT_BUCKET":   assertions.Match_AnyValue(),
+				"SPARK_SCRIPT":    assertions.Match_StringLikeRegexp(jsii.String(`^[0-9a-f]{64}\.py$`)),
+			}},
+			"VpcConfig": map[string]any{"SubnetIds": assertions.Match_AnyValue(), "SecurityGroupIds": assertions.Match_AnyValue()},
+		})
+		for _, fn := range resourcesOfType(t, tpl, "AWS::Lambda::Function") {
+			props := fn["Properties"].(map[string]any)
+			if props["PackageType"] == "Image" {
+				if _, reserved := props["ReservedConcurrentExecutions"]; reserved {
+					t.Error("reserved concurrency is set by default; it should be unreserved")
+				}
+			}
+		}
+	})
+
+	t.Run("log group keeps 30 days", func(t *testing.T) {
+		template.HasResourceProperties(jsii.String("AWS::Logs::LogGroup"), map[string]any{"RetentionInDays": 30})
+		if spark.LogGroup == nil || spark.Role == nil || spark.Image == nil || spark.Function == nil {
+			t.Fatal("construct does not expose its function, role, image and log group")
+		}
+	})
+
+	t.Run("isolated VPC with S3 gateway endpoint and flow log", func(t *testing.T) {
+		template.ResourceCountIs(jsii.String("AWS::EC2::InternetGateway"), jsii.Number(0))
+		template.ResourceCountIs(jsii.String("AWS::EC2::NatGateway"), jsii.Number(0))
+		template.ResourceCountIs(jsii.String("AWS::EC2::Subnet"), jsii.Number(2))
+		template.HasResourceProperties(jsii.String("AWS::EC2::Subnet"), map[string]any{"MapPublicIpOnLaunch": false})
+		template.HasResourceProperties(jsii.String("AWS::EC2::VPCEndpoint"), map[string]any{
+			"VpcEndpointType": "Gateway",
+			"ServiceName":     assertions.Match_AnyValue(),
+		})
+		template.HasResourceProperties(jsii.String("AWS::EC2::FlowLog"), map[string]any{"TrafficType": "ALL"})
+		for id, route := range resourcesOfType(t, tpl, "AWS::EC2::Route") {
+			t.Errorf("isolated subnets must have no routes besides local and the endpoint, found %s: %v", id, route)
+		}
+	})
+
+	t.Run("security group: no inbound, 443 to the S3 prefix list only", func(t *testing.T) {
+		for id, sg := range resourcesOfType(t, tpl, "AWS::EC2::SecurityGroup") {
+			props := sg["Properties"].(map[string]any)
+			if _, ok := props["SecurityGroupIngress"]; ok {
+				t.Errorf("%s has inbound rules: %v", id, props["SecurityGroupIngress"])
+			}
+			if egress, ok := props["SecurityGroupEgress"]; ok {
+				t.Errorf("%s has inline egress (all outbound?): %v", id, egress)
+			}
+		}
+		template.ResourceCountIs(jsii.String("AWS::EC2::SecurityGroupIngress"), jsii.Number(0))
+		template.ResourceCountIs(jsii.String("AWS::EC2::SecurityGroupEgress"), jsii.Number(1))
+		template.HasResourceProperties(jsii.String("AWS::EC2::SecurityGroupEgress"), map[string]any{
+			"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443,
+			"DestinationPrefixListId": map[string]any{"Fn::GetAtt": []any{assertions.Match_AnyValue(), "PrefixLists.0.PrefixListId"}},
+		})
+	})
+
+	t.Run("role: script object only, ENIs, own log group, no S3 wildcard", func(t *testing.T) {
+		assertNoS3Wildcards(t, policyStatements(t, tpl))
+		statements := rolePolicy(t, tpl, "SparkRole")
+		var sawScript, sawEni, sawLogs bool
+		for _, statement := range statements {
+			actions := asList(statement["Action"])
+			switch {
+			case statement["Sid"] == "ReadSparkScript":
+				sawScript = true
+				if len(actions) != 1 || actions[0] != "s3:GetObject" {
+					t.Errorf("script statement grants %v, want only s3:GetObject", actions)
+				}
+				if resource := jsonString(t, statement["Resource"]); !strings.Contains(resource, ".py") {
+					t.Errorf("script statement is not limited to the script object: %s", resource)
+				}
+			case statement["Sid"] == "LambdaVpcNetworkInterfaces":
+				sawEni = true
+			case actions[0] == "logs:CreateLogStream":
+				sawLogs = true
+				if !strings.Contains(jsonString(t, statement["Resource"]), "SparkLogGroup") {
+					t.Errorf("log permissions are not limited to the function's log group: %v", statement["Resource"])
+				}
+			}
+			for _, action := range actions {
+				if strings.HasPrefix(action.(string), "glue:") {
+					t.Errorf("Glue access granted without a declared database: %v", action)
+				}
+			}
+		}
+		if !sawScript || !sawEni || !sawLogs {
+			t.Errorf("missing statements: script=%v eni=%v logs=%v", sawScript, sawEni, sawLogs)
+		}
+		template.HasResourceProperties(jsii.String("AWS::IAM::Role"), map[string]any{
+			"ManagedPolicyArns": assertions.Match_Absent(),
+			"AssumeRolePolicyDocument": map[string]any{"Statement": []any{map[string]any{
+				"Action": "sts:AssumeRole", "Effect": "Allow",
+				"Principal": map[string]any{"Service": "lambda.amazonaws.com"},
+			}}},
+		})
+	})
+
+	t.Run("function waits for its role policy", func(t *testing.T) {
+		for _, fn := range resourcesOfType(t, tpl, "AWS::Lambda::Function") {
+			if fn["Properties"].(map[string]any)["PackageType"] != "Image" {
+				continue
+			}
+			if !strings.Contains(jsonString(t, fn["DependsOn"]), "SparkRoleDefaultPolicy") {
+				t.Errorf("function does not depend on the role policy (Lambda checks ENI permissions at create): %v", fn["DependsOn"])
+			}
+		}
+	})
+
+	t.Run("cdk-nag", func(t *testing.T) { assertNoNagErrors(t, stack) })
+}
+
+// TestOptions synthesizes one stack with a SparkLambda per option and checks each option's effect.
+func TestOptions(t *testing.T) {
+	app := newTestApp(t)
+	stack := awscdk.NewStack(app, jsii.String("Options"), nil)
+	fixture := newOptionsFixture(t, stack)
+	template := assertions.Template_FromStack(stack, nil)
+	tpl := templateJSON(t, template)
+	functions := functionsByDescription(t, tpl)
+
+	t.Run("sizes, reserved concurrency, name and environment", func(t *testing.T) {
+		fn := functions["sized"]
+		want := map[string]any{"MemorySize": 10240.0, "Timeout": 900.0, "ReservedConcurrentExecutions": 1.0,
+			"FunctionName": "spark-sized"}
+		for key, value := range want {
+			if fn[key] != value {
+				t.Errorf("%s = %v, want %v", key, fn[key], value)
+			}
+		}
+		if size := fn["EphemeralStorage"].(map[string]any)["Size"]; size != 10240.0 {
+			t.Errorf("EphemeralStorage = %v, want 10240", size)
+		}
+		if env := environment(fn); env["TEAM"] != "data-platform" {
+			t.Errorf("user environment lost: %v", env)
+		}
+	})
+
+	t.Run("no VPC: no VpcConfig, no ENI permissions, no security group", func(t *testing.T) {
+		fn := functions["novpc"]
+		if _, ok := fn["VpcConfig"]; ok {
+			t.Errorf("NoVpc function has VpcConfig %v", fn["VpcConfig"])
+		}
+		if fixture.noVpc.SecurityGroup != nil || fixture.noVpc.Vpc != nil {
+			t.Error("NoVpc function exposes a VPC or security group")
+		}
+		for _, statement := range rolePolicy(t, tpl, "NoVpcRole") {
+			if statement["Sid"] == "LambdaVpcNetworkInterfaces" {
+				t.Error("NoVpc role may create ENIs")
+			}
+		}
+	})
+
+	t.Run("existing VPC: chosen subnets, S3 endpoint added on request, no new VPC", func(t *testing.T) {
+		// The user's VPC plus the VPCs that "sized" and "glue" create by default; none for "existing".
+		template.ResourceCountIs(jsii.String("AWS::EC2::VPC"), jsii.Number(3))
+		subnets := jsonString(t, functions["existing"]["VpcConfig"])
+		if !strings.Contains(subnets, "UserVpcapp") {
+			t.Errorf("function is not in the selected subnets of the user's VPC: %s", subnets)
+		}
+		endpoints := 0
+		for _, endpoint := range resourcesOfType(t, tpl, "AWS::EC2::VPCEndpoint") {
+			props := endpoint["Properties"].(map[string]any)
+			if props["VpcEndpointType"] == "Gateway" && strings.Contains(jsonString(t, props["VpcId"]), "UserVpc") {
+				endpoints++
+			}
+		}
+		if endpoints != 1 {
+			t.Errorf("want 1 S3 gateway endpoint in the user's VPC, got %d", endpoints)
+		}
+	})
+
+	t.Run("Glue database: env, scoped actions, Glue endpoint", func(t *testing.T) {
+		env := environment(functions["glue"])
+		if env["GLUE_DATABASE"] != "analytics" || env["ICEBERG_CATALOG_TYPE"] != "glue" {
+			t.Errorf("Glue environment = %v", env)
+		}
+		var glueResources string
+		for _, statement := range rolePolicy(t, tpl, "GlueRole") {
+			if strings.HasPrefix(asList(statement["Action"])[0].(string), "glue:") {
+				glueResources += jsonString(t, statement["Resource"])
+			}
+		}
+		for _, want := range []string{":catalog", ":database/analytics", ":table/analytics/*"} {
+			if !strings.Contains(glueResources, want) {
+				t.Errorf("Glue resources %s miss %s", glueResources, want)
+			}
+		}
+		if strings.Contains(glueResources, `"*"`) {
+			t.Errorf("Glue granted on every resource: %s", glueResources)
+		}
+		glueEndpoints := 0
+		for id, endpoint := range resourcesOfType(t, tpl, "AWS::EC2::VPCEndpoint") {
+			props := endpoint["Properties"].(map[string]any)
+			if props["VpcEndpointType"] == "Interface" && strings.Contains(jsonString(t, props["ServiceName"]), ".glue") {
+				glueEndpoints++
+				if !strings.HasPrefix(id, "GlueVpc") {
+					t.Errorf("Glue endpoint %s added to a VPC other than the Glue function's own", id)
+				}
+			}
+		}
+		if glueEndpoints != 1 {
+			t.Errorf("want 1 Glue interface endpoint, got %d", glueEndpoints)
+		}
+	})
+
+	t.Run("Iceberg without Glue uses the Hadoop catalog in the warehouse", func(t *testing.T) {
+		env := environment(functions["warehouse"])
+		if env["ICEBERG_CATALOG_TYPE"] != "hadoop" {
+			t.Errorf("ICEBERG_CATALOG_TYPE = %v, want hadoop", env["ICEBERG_CATALOG_TYPE"])
+		}
+		if !strings.Contains(jsonString(t, env["SPARK_WAREHOUSE"]), "/lake/") {
+			t.Errorf("SPARK_WAREHOUSE = %v", env["SPARK_WAREHOUSE"])
+		}
+	})
+
+	t.Run("grants: input read-only, table read-write, both prefix-scoped", func(t *testing.T) {
+		statements := rolePolicy(t, tpl, "WarehouseRole")
+		assertNoS3Wildcards(t, statements)
+		var readOnly, readWrite string
+		for _, statement := range statements {
+			actions := jsonString(t, statement["Action"])
+			resources := jsonString(t, statement["Resource"])
+			switch {
+			case strings.Contains(actions, "s3:PutObject"):
+				readWrite += resources
+			case strings.Contains(actions, "s3:GetObject*"):
+				readOnly += resources
+			}
+		}
+		if !strings.Contains(readWrite, "/lake/*") || strings.Contains(readWrite, "/incoming/") {
+			t.Errorf("read-write grant is not the table prefix: %s", readWrite)
+		}
+		if !strings.Contains(readOnly, "incoming/*") {
+			t.Errorf("read grant is not the input prefix: %s", readOnly)
+		}
+	})
+
+	t.Run("script from an existing bucket and key", func(t *testing.T) {
+		env := environment(functions["existing"])
+		if env["SPARK_SCRIPT"] != "jobs/etl.py" {
+			t.Errorf("SPARK_SCRIPT = %v", env["SPARK_SCRIPT"])
+		}
+		found := false
+		for _, statement := range rolePolicy(t, tpl, "ExistingRole") {
+			if statement["Sid"] == "ReadSparkScript" {
+				found = strings.Contains(jsonString(t, statement["Resource"]), "team-scripts/jobs/etl.py")
+			}
+		}
+		if !found {
+			t.Error("role cannot read exactly team-scripts/jobs/etl.py")
+		}
+	})
+
+	t.Run("a shared image is built once", func(t *testing.T) {
+		if fixture.sharedA.Image != fixture.sharedB.Image {
+			t.Fatal("functions given the same image do not share it")
+		}
+		images := map[string]bool{}
+		for _, fn := range resourcesOfType(t, tpl, "AWS::Lambda::Function") {
+			props := fn["Properties"].(map[string]any)
+			if props["PackageType"] == "Image" {
+				images[jsonString(t, props["Code"])] = true
+			}
+		}
+		// DELTA (default + sized + shared) and ICEBERG (glue, warehouse) and HUDI (novpc, existing).
+		if len(images) != 3 {
+			t.Errorf("want 3 distinct images (one per framework), got %d", len(images))
+		}
+	})
+
+	t.Run("cdk-nag", func(t *testing.T) { assertNoNagErrors(t, stack) })
+}

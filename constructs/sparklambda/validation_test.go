@@ -1,0 +1,156 @@
+package sparklambda_test
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/sparklambda/spark-lambda-cdk/constructs/sparklambda"
+)
+
+// TestValidation checks that each kind of bad props is rejected with a message that names the prop, the value
+// and what to do. Every case starts from valid props and breaks one thing.
+func TestValidation(t *testing.T) {
+	app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(t.TempDir())})
+	stack := awscdk.NewStack(app, jsii.String("Validation"), nil)
+	vpc := awsec2.Vpc_FromVpcAttributes(stack, jsii.String("Vpc"), &awsec2.VpcAttributes{
+		VpcId: jsii.String("vpc-1234"), AvailabilityZones: jsii.Strings("eu-west-1a"),
+		PrivateSubnetIds: jsii.Strings("subnet-1234"),
+	})
+	bucket := awss3.Bucket_FromBucketName(stack, jsii.String("Bucket"), jsii.String("scripts-bucket"))
+	hudiImage := &sparklambda.SparkImage{Framework: sparklambda.FrameworkHudi}
+	script := writeScript(t)
+	negative, zero := -5, 0
+
+	cases := []struct {
+		name   string
+		mutate func(p *sparklambda.SparkLambdaProps)
+		want   []string // every fragment must appear in the message
+	}{
+		{"memory below Spark's floor", func(p *sparklambda.SparkLambdaProps) { p.MemorySizeMiB = 1024 },
+			[]string{"MemorySizeMiB is 1024 MiB", "between 2048 and 10240 MiB", "JVM cannot start"}},
+		{"memory above Lambda's limit", func(p *sparklambda.SparkLambdaProps) { p.MemorySizeMiB = 20000 },
+			[]string{"MemorySizeMiB is 20000 MiB", "Lambda's limit"}},
+		{"timeout too short", func(p *sparklambda.SparkLambdaProps) { p.TimeoutSeconds = 3 },
+			[]string{"TimeoutSeconds is 3 seconds", "between 60 and 900"}},
+		{"timeout too long", func(p *sparklambda.SparkLambdaProps) { p.TimeoutSeconds = 3600 },
+			[]string{"TimeoutSeconds is 3600 seconds", "900 s is Lambda's limit"}},
+		{"ephemeral storage too small", func(p *sparklambda.SparkLambdaProps) { p.EphemeralStorageMiB = 100 },
+			[]string{"EphemeralStorageMiB is 100 MiB", "between 512 and 10240"}},
+		{"ephemeral storage too large", func(p *sparklambda.SparkLambdaProps) { p.EphemeralStorageMiB = 20480 },
+			[]string{"EphemeralStorageMiB is 20480 MiB"}},
+		{"unknown framework", func(p *sparklambda.SparkLambdaProps) { p.Framework = "PARQUET" },
+			[]string{`Framework is "PARQUET"`, "HUDI, DELTA, ICEBERG"}},
+		{"empty framework", func(p *sparklambda.SparkLambdaProps) { p.Framework = "" },
+			[]string{`Framework is ""`}},
+		{"image of another framework", func(p *sparklambda.SparkLambdaProps) { p.Image = hudiImage },
+			[]string{"Image is built for HUDI, but Framework is DELTA"}},
+		{"no script", func(p *sparklambda.SparkLambdaProps) { p.ScriptPath = "" },
+			[]string{"no script", "ScriptPath", "ScriptBucket + ScriptKey"}},
+		{"two script sources", func(p *sparklambda.SparkLambdaProps) { p.ScriptBucket = bucket; p.ScriptKey = "a.py" },
+			[]string{"conflicts with ScriptBucket/ScriptKey"}},
+		{"missing script file", func(p *sparklambda.SparkLambdaProps) { p.ScriptPath = "/nonexistent/job.py" },
+			[]string{`ScriptPath "/nonexistent/job.py" cannot be read`}},
+		{"empty script key", func(p *sparklambda.SparkLambdaProps) { p.ScriptPath = ""; p.ScriptBucket = bucket; p.ScriptKey = "  " },
+			[]string{"ScriptKey is empty"}},
+		{"script key is a folder", func(p *sparklambda.SparkLambdaProps) {
+			p.ScriptPath = ""
+			p.ScriptBucket = bucket
+			p.ScriptKey = "jobs/"
+		}, []string{`ScriptKey "jobs/" must name one object`}},
+		{"script key without bucket", func(p *sparklambda.SparkLambdaProps) { p.ScriptPath = ""; p.ScriptKey = "a.py" },
+			[]string{`ScriptKey "a.py" is set but ScriptBucket is nil`}},
+		{"existing VPC and create one", func(p *sparklambda.SparkLambdaProps) { p.Vpc = vpc; p.CreateVpc = true },
+			[]string{"Vpc is set and CreateVpc is true"}},
+		{"no VPC and a VPC", func(p *sparklambda.SparkLambdaProps) { p.Vpc = vpc; p.NoVpc = true },
+			[]string{"NoVpc is true but Vpc or CreateVpc is also set"}},
+		{"subnets without VPC", func(p *sparklambda.SparkLambdaProps) { p.VpcSubnets = &awsec2.SubnetSelection{} },
+			[]string{"VpcSubnets is set without Vpc"}},
+		{"S3 endpoint without VPC", func(p *sparklambda.SparkLambdaProps) { p.AddS3Endpoint = true },
+			[]string{"AddS3Endpoint is true without Vpc"}},
+		{"MaxAzs out of range", func(p *sparklambda.SparkLambdaProps) { p.MaxAzs = 9 },
+			[]string{"MaxAzs is 9 Availability Zones", "between 1 and 6"}},
+		{"MaxAzs with an existing VPC", func(p *sparklambda.SparkLambdaProps) { p.Vpc = vpc; p.MaxAzs = 3 },
+			[]string{"MaxAzs is 3 but the construct creates no VPC"}},
+		{"negative reserved concurrency", func(p *sparklambda.SparkLambdaProps) { p.ReservedConcurrency = &negative },
+			[]string{"ReservedConcurrency is -5"}},
+		{"zero reserved concurrency", func(p *sparklambda.SparkLambdaProps) { p.ReservedConcurrency = &zero },
+			[]string{"ReservedConcurrency is 0", "throttles every invocation"}},
+		{"bad function name", func(p *sparklambda.SparkLambdaProps) { p.FunctionName = "my function!" },
+			[]string{`FunctionName "my function!" is invalid`}},
+		{"bad Glue database name", func(p *sparklambda.SparkLambdaProps) { p.GlueDatabase = "Sales-DB" },
+			[]string{`GlueDatabase "Sales-DB" is invalid`, "lowercase"}},
+		{"warehouse prefix without bucket", func(p *sparklambda.SparkLambdaProps) { p.WarehousePrefix = "tables/" },
+			[]string{`WarehousePrefix "tables/" is set but WarehouseBucket is nil`}},
+		{"environment overrides an owned variable", func(p *sparklambda.SparkLambdaProps) {
+			p.Environment = map[string]string{"SPARK_SCRIPT": "other.py"}
+		}, []string{"Environment sets SPARK_SCRIPT, which the construct owns"}},
+		{"environment overrides a Lambda variable", func(p *sparklambda.SparkLambdaProps) {
+			p.Environment = map[string]string{"AWS_REGION": "us-east-1"}
+		}, []string{"Environment sets AWS_REGION, which Lambda reserves"}},
+	}
+
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			props := &sparklambda.SparkLambdaProps{Framework: sparklambda.FrameworkDelta, ScriptPath: script}
+			if err := props.Validate(); err != nil {
+				t.Fatalf("baseline props are invalid: %v", err)
+			}
+			c.mutate(props)
+			err := props.Validate()
+			var propsErr *sparklambda.PropsError
+			if !errors.As(err, &propsErr) {
+				t.Fatalf("Validate() = %v, want a *PropsError", err)
+			}
+			for _, fragment := range c.want {
+				if !strings.Contains(err.Error(), fragment) {
+					t.Errorf("message does not contain %q:\n%s", fragment, err)
+				}
+			}
+		})
+	}
+
+	t.Run("all problems are reported at once", func(t *testing.T) {
+		props := &sparklambda.SparkLambdaProps{Framework: "X", MemorySizeMiB: 1, TimeoutSeconds: 1}
+		var propsErr *sparklambda.PropsError
+		if !errors.As(props.Validate(), &propsErr) || len(propsErr.Problems) != 4 {
+			t.Fatalf("want 4 problems (framework, script, memory, timeout), got %v", props.Validate())
+		}
+	})
+
+	t.Run("the constructor panics at synth time with the same error", func(t *testing.T) {
+		defer func() {
+			recovered := recover()
+			err, ok := recovered.(*sparklambda.PropsError)
+			if !ok || !strings.Contains(err.Error(), "MemorySizeMiB is 100 MiB") {
+				t.Fatalf("recovered %v, want a *PropsError about MemorySizeMiB", recovered)
+			}
+		}()
+		sparklambda.NewSparkLambda(stack, "Bad", &sparklambda.SparkLambdaProps{
+			Framework: sparklambda.FrameworkDelta, ScriptPath: script, MemorySizeMiB: 100,
+		})
+	})
+
+	t.Run("an image needs a known framework", func(t *testing.T) {
+		defer func() {
+			if err, ok := recover().(*sparklambda.PropsError); !ok || !strings.Contains(err.Error(), `Framework is "ORC"`) {
+				t.Fatalf("want a *PropsError naming the framework, got %v", err)
+			}
+		}()
+		sparklambda.NewSparkImage(stack, "BadImage", &sparklambda.SparkImageProps{Framework: "ORC"})
+	})
+
+	t.Run("ParseFramework", func(t *testing.T) {
+		if f, err := sparklambda.ParseFramework(" iceberg "); err != nil || f != sparklambda.FrameworkIceberg {
+			t.Errorf("ParseFramework(iceberg) = %v, %v", f, err)
+		}
+		if _, err := sparklambda.ParseFramework("orc"); err == nil || !strings.Contains(err.Error(), "HUDI, DELTA, ICEBERG") {
+			t.Errorf("ParseFramework(orc) error = %v", err)
+		}
+	})
+}

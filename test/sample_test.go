@@ -1,0 +1,225 @@
+// Package test holds cross-cutting tests of the sample app: golden snapshots of the three stacks, the properties
+// every deployable template must have, cdk-nag, and the image build command the CDK CLI will run.
+package test
+
+import (
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/sparklambda/spark-lambda-cdk/apps/sample"
+	"github.com/sparklambda/spark-lambda-cdk/constructs/sparklambda"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden snapshots in test/golden from the current synth")
+
+// synthesized is the sample app, synthesized once for every test in this package.
+type synthesized struct {
+	outdir string
+	stacks map[sparklambda.Framework]awscdk.Stack
+}
+
+var (
+	sampleOnce sync.Once
+	sampleApp  *synthesized
+	sampleErr  error
+)
+
+// synthSample synthesizes the sample app (all three stacks) into a temporary directory, once per test binary.
+func synthSample(t *testing.T) *synthesized {
+	t.Helper()
+	sampleOnce.Do(func() {
+		outdir, err := os.MkdirTemp("", "sample-cdk-out-")
+		if err != nil {
+			sampleErr = err
+			return
+		}
+		app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(outdir)})
+		stacks, err := sample.Build(app, filepath.Join("..", "assets"))
+		if err != nil {
+			sampleErr = err
+			return
+		}
+		app.Synth(nil)
+		sampleApp = &synthesized{outdir: outdir, stacks: map[sparklambda.Framework]awscdk.Stack{}}
+		for i, framework := range sparklambda.Frameworks() {
+			sampleApp.stacks[framework] = stacks[i]
+		}
+	})
+	if sampleErr != nil {
+		t.Fatalf("synthesizing the sample app: %v", sampleErr)
+	}
+	return sampleApp
+}
+
+func readJSON(t *testing.T, path string) map[string]any {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out map[string]any
+	if err := json.Unmarshal(raw, &out); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return out
+}
+
+// hashPattern matches asset hashes (hex sha256), which change with every edit of an asset's content.
+var hashPattern = regexp.MustCompile(`[0-9a-f]{64}`)
+
+// normalize replaces asset hashes so that a snapshot only changes when the infrastructure does.
+func normalize(t *testing.T, document map[string]any) map[string]any {
+	t.Helper()
+	raw, err := json.Marshal(document)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw = hashPattern.ReplaceAll(raw, []byte("<ASSET_HASH>"))
+	var out map[string]any
+	if err := json.Unmarshal(raw, &out); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestGoldenSnapshots compares each sample stack's template and asset manifest with test/golden. Run
+// `go test ./test -run TestGoldenSnapshots -update` after an intended change, and review the diff in git.
+func TestGoldenSnapshots(t *testing.T) {
+	app := synthSample(t)
+	for _, framework := range sparklambda.Frameworks() {
+		name := sample.StackName(framework)
+		for _, kind := range []string{"template", "assets"} {
+			t.Run(name+"."+kind, func(t *testing.T) {
+				actual := normalize(t, readJSON(t, filepath.Join(app.outdir, name+"."+kind+".json")))
+				golden := filepath.Join("golden", name+"."+kind+".json")
+				if *update {
+					raw, _ := json.MarshalIndent(actual, "", " ")
+					if err := os.WriteFile(golden, append(raw, '\n'), 0o644); err != nil {
+						t.Fatal(err)
+					}
+					return
+				}
+				if _, err := os.Stat(golden); err != nil {
+					t.Fatalf("no snapshot %s: run `go test ./test -run TestGoldenSnapshots -update` and commit it", golden)
+				}
+				if diff := cmp.Diff(readJSON(t, golden), actual); diff != "" {
+					t.Errorf("%s differs from the snapshot (-golden +synthesized); if intended, rerun with -update:\n%s", golden, diff)
+				}
+			})
+		}
+	}
+}
+
+// TestDeployableTemplates checks what every sample template must have to deploy Spark on Lambda safely.
+func TestDeployableTemplates(t *testing.T) {
+	app := synthSample(t)
+	for _, framework := range sparklambda.Frameworks() {
+		stack := app.stacks[framework]
+		template := readJSON(t, filepath.Join(app.outdir, sample.StackName(framework)+".template.json"))
+		resources := template["Resources"].(map[string]any)
+		t.Run(string(framework), func(t *testing.T) {
+			var sparkFunctions []map[string]any
+			isolated := map[string]bool{}
+			gatewayS3 := 0
+			for id, value := range resources {
+				resource := value.(map[string]any)
+				props, _ := resource["Properties"].(map[string]any)
+				switch resource["Type"] {
+				case "AWS::Lambda::Function":
+					if props["PackageType"] == "Image" {
+						sparkFunctions = append(sparkFunctions, props)
+					}
+				case "AWS::EC2::Subnet":
+					if props["MapPublicIpOnLaunch"] == false && strings.Contains(id, "isolated") {
+						isolated[id] = true
+					}
+				case "AWS::EC2::VPCEndpoint":
+					if props["VpcEndpointType"] == "Gateway" && strings.Contains(mustJSON(t, props["ServiceName"]), ".s3") {
+						gatewayS3++
+					}
+				case "AWS::EC2::InternetGateway", "AWS::EC2::NatGateway":
+					t.Errorf("%s: %s gives the isolated VPC a route out", id, resource["Type"])
+				case "AWS::IAM::Policy":
+					checkNoS3Wildcard(t, id, props["PolicyDocument"].(map[string]any))
+				}
+			}
+			if len(sparkFunctions) != 1 {
+				t.Fatalf("want one image-based Lambda function, got %d", len(sparkFunctions))
+			}
+			fn := sparkFunctions[0]
+			if fn["MemorySize"].(float64) < 2048 || fn["Timeout"].(float64) < 60 {
+				t.Errorf("MemorySize %v / Timeout %v below Spark's floor (2048 MiB / 60 s)", fn["MemorySize"], fn["Timeout"])
+			}
+			subnets := fn["VpcConfig"].(map[string]any)["SubnetIds"].([]any)
+			for _, subnet := range subnets {
+				ref := subnet.(map[string]any)["Ref"].(string)
+				if !isolated[ref] {
+					t.Errorf("function subnet %s is not an isolated subnet", ref)
+				}
+			}
+			if gatewayS3 != 1 {
+				t.Errorf("want 1 S3 gateway endpoint, got %d", gatewayS3)
+			}
+			outputs := template["Outputs"].(map[string]any)
+			for _, output := range []string{"FunctionName", "BucketName", "InvokeCommand"} {
+				if _, ok := outputs[output]; !ok {
+					t.Errorf("missing output %s", output)
+				}
+			}
+			errors := assertions.Annotations_FromStack(stack).FindError(jsii.String("*"),
+				assertions.Match_StringLikeRegexp(jsii.String("AwsSolutions-.*")))
+			for _, finding := range *errors {
+				t.Errorf("unsuppressed cdk-nag finding at %s: %v", *finding.Id, finding.Entry.Data)
+			}
+		})
+	}
+}
+
+// checkNoS3Wildcard fails on an Allow statement granting s3:* (or *) or an S3 action on Resource "*".
+func checkNoS3Wildcard(t *testing.T, policyID string, document map[string]any) {
+	t.Helper()
+	for _, value := range document["Statement"].([]any) {
+		statement := value.(map[string]any)
+		if statement["Effect"] != "Allow" {
+			continue
+		}
+		for _, action := range list(statement["Action"]) {
+			name := action.(string)
+			if name == "s3:*" || name == "*" {
+				t.Errorf("%s grants %s", policyID, name)
+			}
+			for _, resource := range list(statement["Resource"]) {
+				if strings.HasPrefix(name, "s3:") && resource == "*" {
+					t.Errorf("%s grants %s on every resource", policyID, name)
+				}
+			}
+		}
+	}
+}
+
+func list(value any) []any {
+	if values, ok := value.([]any); ok {
+		return values
+	}
+	return []any{value}
+}
+
+func mustJSON(t *testing.T, value any) string {
+	t.Helper()
+	raw, err := json.Marshal(value)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(raw)
+}
