@@ -1,1 +1,24 @@
-# Local Spark runtime targets (filled in by the runtime work).
+# Local Spark runtime targets, included by the top Makefile.
+#   make runtime FRAMEWORK=X   install the pinned runtime of docker/versions.lock for X into .runtime/ (cached)
+#   make runtime-all           the same for every framework in the lock
+#   make test-runtime          lock / Dockerfile / spark-class tests and the sandbox regression tests
+#   make sandbox-shell FRAMEWORK=X  an interactive shell under Lambda's rules with that runtime's environment
+# Every machine package these need is installed by test/sandbox/install-deps.sh (apt-get; a no-op when present).
+FRAMEWORK ?= DELTA
+RUNTIME_FRAMEWORKS := $(shell sh docker/lock.sh frameworks)
+
+.PHONY: runtime-deps runtime runtime-all test-runtime sandbox-shell
+runtime-deps:
+	@sh test/sandbox/install-deps.sh
+
+runtime: runtime-deps
+	@bash test/sandbox/install-runtime.sh $(FRAMEWORK)
+
+runtime-all: runtime-deps
+	@for fw in $(RUNTIME_FRAMEWORKS); do bash test/sandbox/install-runtime.sh $$fw; done
+
+test-runtime: runtime-all
+	python3 -m pytest -q -p no:cacheprovider test/sandbox
+
+sandbox-shell: runtime
+	bash test/sandbox/lambda-sandbox.sh -- bash -c '. "$(CURDIR)/.runtime/env-$(FRAMEWORK).sh" && exec bash -i'

@@ -1,0 +1,199 @@
+#!/usr/bin/env bash
+# Installs the local Spark runtime for one FRAMEWORK into .runtime/ from docker/versions.lock - the same pinned
+# pieces as the image (PySpark + py4j by sha256, the framework's jars by sha256, docker/spark-class, the Spark
+# defaults) - so the handler can run "as Lambda would" in test/sandbox/lambda-sandbox.sh. Called by `make runtime`.
+#
+# Layout (everything world-readable, so the sandbox's non-root uid can use it):
+#   .runtime/python/            a private copy of CPython <lock python> when the host's interpreter lives where the
+#                               sandbox uid cannot go (pyenv under /root, mode 700); RUNPATH made relative
+#   .runtime/venv/              ONE venv for all frameworks: pyspark + py4j from the lock; pyspark's own
+#                               bin/spark-class is left STOCK (the regression test needs it)
+#   .runtime/jarstore/          the lock's jars, sha256-verified (shared by the frameworks, never copied twice)
+#   .runtime/spark-<FW>/        SPARK_HOME: bin/ (pyspark's scripts, symlinked, with OUR spark-class), jars/
+#                               (symlinks: pyspark's jars + the framework's), conf/spark-defaults.conf
+#   .runtime/env-<FW>.sh        exports SPARK_HOME, SPARK_CONF_DIR, JAVA_HOME, PYTHON, PYSPARK_PYTHON, PATH, ...
+#   .runtime/READY-<FW>         written last; holds the key of the inputs it was built from
+# Cached: each part has a stamp keyed by its inputs (lock contents, spark-class, defaults), so a second run only
+# checks. The built pyspark wheel is kept in .cache/runtime/wheels/<sdist sha256>/ so it is built once.
+set -euo pipefail
+umask 022
+
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+LOCKSH="$ROOT/docker/lock.sh"
+FW=${1:-DELTA}
+sh "$LOCKSH" check "$FW"
+RT=${RUNTIME_DIR:-$ROOT/.runtime}
+CACHE=${RUNTIME_CACHE:-$ROOT/.cache/runtime}
+SANDBOX_UID=${SANDBOX_UID:-993}
+SANDBOX_GID=${SANDBOX_GID:-990}
+mkdir -p "$RT" "$CACHE"
+
+log() { echo "runtime[$FW]: $*"; }
+die() { echo "runtime[$FW]: ERROR: $*" >&2; exit 1; }
+key_of() { cat "$@" | sha256sum | cut -c1-64; }
+as_sandbox_uid() { setpriv --reuid="$SANDBOX_UID" --regid="$SANDBOX_GID" --clear-groups "$@"; }
+
+PYVER=$(sh "$LOCKSH" version python)
+JAVAVER=$(sh "$LOCKSH" version java)
+REQS=$(sh "$LOCKSH" requirements)
+CONF_COMMON="$ROOT/docker/conf/spark-defaults.conf"
+CONF_FW="$ROOT/docker/conf/spark-defaults-$FW.conf"
+[ -f "$CONF_FW" ] || die "missing $CONF_FW"
+
+# The whole-install key: if READY-<FW> holds it, there is nothing to do.
+ALL_KEY=$( { cat "$ROOT/docker/versions.lock" "$ROOT/docker/spark-class" "$CONF_COMMON" "$CONF_FW" "$0"; } | sha256sum | cut -c1-64)
+if [ -f "$RT/READY-$FW" ] && [ "$(cat "$RT/READY-$FW")" = "$ALL_KEY" ] && [ -x "$RT/venv/bin/python" ]; then
+    log "up to date ($RT/spark-$FW)"
+    exit 0
+fi
+rm -f "$RT/READY-$FW"
+
+# --- Java ---------------------------------------------------------------------------------------------------
+find_java() {
+    local j
+    for j in "${JAVA_HOME:-}" "/usr/lib/jvm/java-$JAVAVER-openjdk-amd64" "/usr/lib/jvm/java-$JAVAVER-openjdk-arm64" \
+             /usr/lib/jvm/*; do
+        if [ -n "$j" ] && [ -x "$j/bin/java" ] && "$j/bin/java" -version 2>&1 | grep -q "version \"$JAVAVER\."; then
+            echo "$j"; return 0
+        fi
+    done
+    return 1
+}
+JAVA_HOME_RT=$(find_java) || die "no Java $JAVAVER found (run test/sandbox/install-deps.sh)"
+log "java $JAVAVER: $JAVA_HOME_RT"
+
+# --- Python interpreter -------------------------------------------------------------------------------------
+find_python() {
+    local c exe
+    for c in "python$PYVER" /root/.pyenv/versions/"$PYVER".*/bin/"python$PYVER" "/usr/bin/python$PYVER" \
+             "/usr/local/bin/python$PYVER"; do
+        exe=$("$c" -c 'import sys; print(sys.executable)' 2>/dev/null) || continue
+        [ -n "$exe" ] && { echo "$exe"; return 0; }
+    done
+    return 1
+}
+if PYSRC=$(find_python); then
+    log "python $PYVER: $PYSRC"
+else
+    PYSRC=$(python3 -c 'import sys; print(sys.executable)')
+    log "WARNING: no python$PYVER on this machine (the image has $PYVER); using $PYSRC ($(python3 -V 2>&1))"
+fi
+
+PY_KEY=$(printf '%s %s\n' "$PYSRC" "$("$PYSRC" -V 2>&1)" | sha256sum | cut -c1-64)
+if as_sandbox_uid "$PYSRC" -c 'import encodings' >/dev/null 2>&1; then
+    PYBASE=$PYSRC   # the sandbox uid can run it where it is
+    rm -rf "$RT/python"
+elif [ -f "$RT/python/.stamp" ] && [ "$(cat "$RT/python/.stamp")" = "$PY_KEY" ]; then
+    PYBASE=$(echo "$RT"/python/bin/python3.*)
+else
+    # e.g. pyenv under /root (mode 700): copy the interpreter into the world-readable runtime instead of changing
+    # the permissions of /root.
+    prefix=$("$PYSRC" -c 'import sys; print(sys.base_prefix)')
+    ver=$("$PYSRC" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+    log "copying the Python $ver interpreter from $prefix (not reachable by uid $SANDBOX_UID) ..."
+    rm -rf "$RT/python.tmp" "$RT/python"
+    mkdir -p "$RT/python.tmp/bin" "$RT/python.tmp/lib"
+    cp -L "$prefix/bin/python$ver" "$RT/python.tmp/bin/"
+    cp -a "$prefix"/lib/libpython"$ver"*.so* "$RT/python.tmp/lib/" 2>/dev/null || true
+    tar -C "$prefix/lib" --exclude="python$ver/test" --exclude="python$ver/idlelib" --exclude="python$ver/tkinter" \
+        --exclude="python$ver/turtledemo" --exclude="python$ver/site-packages/*" --exclude='__pycache__' \
+        -cf - "python$ver" | tar -C "$RT/python.tmp/lib" -xf -
+    if readelf -d "$RT/python.tmp/bin/python$ver" 2>/dev/null | grep -q -E 'RPATH|RUNPATH'; then
+        patchelf --set-rpath '$ORIGIN/../lib' "$RT/python.tmp/bin/python$ver"
+    fi
+    ln -s "python$ver" "$RT/python.tmp/bin/python3"
+    chmod -R a+rX "$RT/python.tmp"
+    echo "$PY_KEY" > "$RT/python.tmp/.stamp"
+    mv "$RT/python.tmp" "$RT/python"
+    PYBASE=$RT/python/bin/python$ver
+    "$PYBASE" -c 'import ssl, sqlite3, venv, ensurepip' || die "the copied interpreter $PYBASE does not work"
+fi
+
+# --- venv with pyspark + py4j (shared by all frameworks) ----------------------------------------------------
+VENV_KEY=$(printf '%s\n%s\n%s\n' "$REQS" "$PYBASE" "$PY_KEY" | sha256sum | cut -c1-64)
+if [ -f "$RT/venv/.stamp" ] && [ "$(cat "$RT/venv/.stamp")" = "$VENV_KEY" ]; then
+    log "venv up to date ($RT/venv)"
+else
+    log "creating the venv with $PYBASE ..."
+    rm -rf "$RT/venv"
+    "$PYBASE" -m venv "$RT/venv"
+    VPY=$RT/venv/bin/python
+    printf '%s\n' "$REQS" > "$CACHE/requirements.txt"
+    log "downloading pyspark + py4j with --require-hashes (pyspark is ~317 MB; cached in $CACHE/pypi) ..."
+    "$VPY" -m pip download --progress-bar off --no-deps --require-hashes --default-timeout=1000 --retries 10 \
+        --no-binary pyspark -r "$CACHE/requirements.txt" -d "$CACHE/pypi"
+    PYSPARK_VER=$(sh "$LOCKSH" version pyspark)
+    PYSPARK_SHA=$(sh "$LOCKSH" sha256 pyspark)
+    sdist="$CACHE/pypi/pyspark-$PYSPARK_VER.tar.gz"
+    echo "$PYSPARK_SHA  $sdist" | sha256sum -c --status || die "sha256 mismatch for $sdist (expected $PYSPARK_SHA)"
+    wheeldir="$CACHE/wheels/$PYSPARK_SHA"
+    if ! ls "$wheeldir"/pyspark-"$PYSPARK_VER"-*.whl >/dev/null 2>&1; then
+        log "building the pyspark $PYSPARK_VER wheel once from the verified sdist (a few minutes) ..."
+        rm -rf "$wheeldir.tmp"
+        "$VPY" -m pip wheel --no-deps --default-timeout=1000 --retries 10 -w "$wheeldir.tmp" "$sdist"
+        mv "$wheeldir.tmp" "$wheeldir"
+    else
+        log "using the cached pyspark wheel in $wheeldir"
+    fi
+    PY4J_VER=$(sh "$LOCKSH" version py4j)
+    py4j_whl=$(ls "$CACHE"/pypi/py4j-"$PY4J_VER"-*.whl)
+    echo "$(sh "$LOCKSH" sha256 py4j)  $py4j_whl" | sha256sum -c --status || die "sha256 mismatch for $py4j_whl"
+    log "installing pyspark + py4j into the venv ..."
+    "$VPY" -m pip install --quiet --no-index --no-deps "$wheeldir"/pyspark-"$PYSPARK_VER"-*.whl "$py4j_whl"
+    "$VPY" -c "import pyspark, py4j; assert pyspark.__version__ == '$PYSPARK_VER', pyspark.__version__"
+    chmod -R a+rX "$RT/venv"
+    echo "$VENV_KEY" > "$RT/venv/.stamp"
+fi
+VPY=$RT/venv/bin/python
+PYSPARK_DIR=$("$VPY" -c 'import os, pyspark; print(os.path.dirname(pyspark.__file__))')
+
+# --- jars (sha256-verified by fetch-jars.sh) ----------------------------------------------------------------
+log "fetching + verifying the $FW jars ..."
+sh "$ROOT/docker/fetch-jars.sh" "$FW" "$RT/jarstore"
+chmod -R a+rX "$RT/jarstore"
+
+# --- SPARK_HOME for this framework --------------------------------------------------------------------------
+SH="$RT/spark-$FW"
+log "assembling SPARK_HOME $SH ..."
+rm -rf "$SH.tmp"
+mkdir -p "$SH.tmp/bin" "$SH.tmp/jars" "$SH.tmp/conf"
+for f in "$PYSPARK_DIR"/bin/*; do
+    [ "$(basename "$f")" = spark-class ] && continue
+    ln -s "$f" "$SH.tmp/bin/"
+done
+cp "$ROOT/docker/spark-class" "$SH.tmp/bin/spark-class"
+chmod 0755 "$SH.tmp/bin/spark-class"
+for f in "$PYSPARK_DIR"/jars/*.jar; do ln -s "$f" "$SH.tmp/jars/"; done
+sh "$LOCKSH" jars "$FW" | while read -r ga version sha; do
+    jar="$RT/jarstore/${ga#*:}-$version.jar"
+    [ -f "$jar" ] || die "missing $jar"
+    ln -s "$jar" "$SH.tmp/jars/"
+done
+cat "$CONF_COMMON" "$CONF_FW" > "$SH.tmp/conf/spark-defaults.conf"
+chmod -R a+rX "$SH.tmp"
+rm -rf "$SH"
+mv "$SH.tmp" "$SH"
+
+# --- env file --------------------------------------------------------------------------------------------------
+cat > "$RT/env-$FW.sh" <<EOF
+# Environment for the local Spark runtime, framework $FW (generated by test/sandbox/install-runtime.sh; source it).
+export SPARK_FRAMEWORK=$FW
+export SPARK_HOME=$SH
+export SPARK_CONF_DIR=$SH/conf
+export JAVA_HOME=$JAVA_HOME_RT
+export PYTHON=$VPY
+export PYSPARK_PYTHON=$VPY
+export PYSPARK_DRIVER_PYTHON=$VPY
+export RUNTIME_VENV=$RT/venv
+export SPARK_LOCAL_IP=127.0.0.1
+export PATH=$RT/venv/bin:$JAVA_HOME_RT/bin:\${PATH:-/usr/local/bin:/usr/bin:/bin}
+EOF
+chmod a+r "$RT/env-$FW.sh"
+
+# --- verify: the sandbox uid can use all of it -------------------------------------------------------------
+if ! as_sandbox_uid env -i PATH=/usr/bin:/bin sh -c ". '$RT/env-$FW.sh' && \"\$PYTHON\" -c 'import pyspark' && test -r \"\$SPARK_HOME/conf/spark-defaults.conf\" && cat \"\$SPARK_HOME\"/jars/*.jar >/dev/null && \"\$JAVA_HOME/bin/java\" -version 2>/dev/null"; then
+    die "uid $SANDBOX_UID cannot read the runtime in $RT: check that every parent directory is world-traversable (chmod o+x)"
+fi
+chmod a+rX "$RT"
+echo "$ALL_KEY" > "$RT/READY-$FW"
+log "ready: source $RT/env-$FW.sh (or: eval \"\$(test/sandbox/runtime-env.sh $FW)\")"
