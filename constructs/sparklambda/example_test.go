@@ -1,0 +1,42 @@
+package sparklambda_test
+
+import (
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambdaeventsources"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/sparklambda/spark-lambda-cdk/constructs/sparklambda"
+)
+
+// A platform team's stack: a Delta Lake job that runs whenever a CSV lands under incoming/ in the raw bucket,
+// and writes a table under tables/ in the lake bucket. (Compiled by `go test`; README.md shows the same code.)
+func ExampleNewSparkLambda() {
+	app := awscdk.NewApp(nil)
+	stack := awscdk.NewStack(app, jsii.String("Analytics"), nil)
+
+	raw := awss3.NewBucket(stack, jsii.String("Raw"), &awss3.BucketProps{
+		EnforceSSL: jsii.Bool(true), BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(),
+	})
+	lake := awss3.NewBucket(stack, jsii.String("Lake"), &awss3.BucketProps{
+		EnforceSSL: jsii.Bool(true), BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(),
+	})
+
+	oneWriter := 1 // Delta on S3 needs a DynamoDB log store for concurrent writers; serialise them instead.
+	orders := sparklambda.NewSparkLambda(stack, "Orders", &sparklambda.SparkLambdaProps{
+		Framework:           sparklambda.FrameworkDelta,
+		ScriptPath:          "jobs/orders.py", // uploaded as an asset; or ScriptBucket + ScriptKey
+		MemorySizeMiB:       4096,
+		TimeoutSeconds:      900,
+		WarehouseBucket:     lake,
+		WarehousePrefix:     "tables/",
+		ReservedConcurrency: &oneWriter,
+	})
+	orders.GrantReadInput(raw, "incoming/")
+	orders.Function.AddEventSource(awslambdaeventsources.NewS3EventSource(raw, &awslambdaeventsources.S3EventSourceProps{
+		Events:  &[]awss3.EventType{awss3.EventType_OBJECT_CREATED},
+		Filters: &[]*awss3.NotificationKeyFilter{{Prefix: jsii.String("incoming/"), Suffix: jsii.String(".csv")}},
+	}))
+
+	app.Synth(nil)
+}
