@@ -7,6 +7,7 @@
 #   frameworks            the framework scopes, one a line (DELTA, HUDI, ICEBERG)
 #   check FRAMEWORK       exit 0 if FRAMEWORK is known, else print the valid ones and exit 2
 #   jars FRAMEWORK        "group:artifact version sha256" rows for COMMON + FRAMEWORK
+#   jars FRAMEWORK --only the FRAMEWORK rows alone; `jars COMMON`: the COMMON rows alone
 #   version NAME          the version of a runtime or pypi row (e.g. java, python, spark, pyspark)
 #   sha256 NAME           the sha256 of a pypi or jar row (jar rows by group:artifact)
 #   requirements          pip lines "name==version --hash=sha256:..." for every pypi row
@@ -32,7 +33,7 @@ fi
 [ -r "$lock" ] || die "cannot read lock file '$lock'"
 
 cmd=${1:-}
-[ -n "$cmd" ] || die "usage: lock.sh [-f LOCKFILE] frameworks|check FW|jars FW|version NAME|sha256 NAME|requirements|rows"
+[ -n "$cmd" ] || die "usage: lock.sh [-f LOCKFILE] frameworks|check FW|jars FW|COMMON [--only]|version NAME|sha256 NAME|requirements|rows"
 arg=${2:-}
 
 # Every entry as "kind scope name version sha256"; malformed lines are an error, not silently skipped.
@@ -76,8 +77,14 @@ case $cmd in
     frameworks) frameworks ;;
     check) check_framework "$arg" ;;
     jars)
-        check_framework "$arg"
-        all | awk -v fw="$arg" '$1 == "jar" && ($2 == "COMMON" || $2 == fw) { print $3, $4, $5 }'
+        only=${3:-}
+        [ -z "$only" ] || [ "$only" = --only ] || die "jars: unknown option '$only' (only --only)"
+        [ "$arg" = COMMON ] || check_framework "$arg"
+        if [ -n "$only" ] || [ "$arg" = COMMON ]; then
+            all | awk -v fw="$arg" '$1 == "jar" && $2 == fw { print $3, $4, $5 }'
+        else
+            all | awk -v fw="$arg" '$1 == "jar" && ($2 == "COMMON" || $2 == fw) { print $3, $4, $5 }'
+        fi
         ;;
     version) one 4 "$arg" ;;
     sha256) one 5 "$arg" ;;
