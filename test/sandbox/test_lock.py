@@ -1,0 +1,242 @@
+# Tests of docker/versions.lock, its reader docker/lock.sh, docker/fetch-jars.sh and the Dockerfile's agreement with
+# the lock: complete sha256 values, the required jars per framework, the Hadoop / Scala / Spark pairings, and no
+# version written into the Dockerfile that should come from the lock.
+import re
+import subprocess
+
+import pytest
+
+from conftest import DOCKER, LOCKSH, frameworks, jar_rows, lock
+
+HEX64 = re.compile(r"^[0-9a-f]{64}$")
+
+REQUIRED = {
+    "DELTA": {"io.delta:delta-spark_{scala}", "io.delta:delta-storage"},
+    "HUDI": {"org.apache.hudi:hudi-spark{spark_mm}-bundle_{scala}"},
+    "ICEBERG": {"org.apache.iceberg:iceberg-spark-runtime-{spark_mm}_{scala}", "org.apache.iceberg:iceberg-aws-bundle"},
+}
+
+
+def rows():
+    return [line.split() for line in lock("rows").splitlines()]
+
+
+def test_lock_parses_and_has_no_todo():
+    text = (DOCKER / "versions.lock").read_text()
+    assert "TODO" not in text
+    all_rows = rows()
+    assert all_rows, "no entries"
+    for kind, scope, name, version, sha in all_rows:
+        assert kind in {"runtime", "pypi", "jar"}, (kind, name)
+        assert scope == "COMMON" or scope in frameworks(), (scope, name)
+        if kind == "runtime":
+            assert sha == "-", name
+        else:
+            assert HEX64.match(sha), "%s %s has no 64-hex sha256: %r" % (kind, name, sha)
+
+
+def test_frameworks_are_the_three_formats():
+    assert frameworks() == ["DELTA", "HUDI", "ICEBERG"]
+
+
+@pytest.mark.parametrize("fw", ["DELTA", "HUDI", "ICEBERG"])
+def test_each_framework_has_its_required_jars(fw):
+    scala = lock("version", "scala").strip()
+    spark_mm = ".".join(lock("version", "spark").strip().split(".")[:2])
+    names = {r[0] for r in jar_rows(fw)}
+    required = {n.format(scala=scala, spark_mm=spark_mm) for n in REQUIRED[fw]}
+    assert required <= names, "missing for %s: %s" % (fw, required - names)
+    # COMMON jars come with every framework; other frameworks' jars never do.
+    assert {"org.apache.hadoop:hadoop-aws", "com.amazonaws:aws-java-sdk-bundle"} <= names
+    for other in set(frameworks()) - {fw}:
+        assert not names & {r[0] for r in jar_rows(other, "--only")}
+
+
+def test_hadoop_aws_matches_pysparks_hadoop_and_its_sdk():
+    hadoop = lock("version", "hadoop").strip()
+    assert hadoop == "3.3.4"  # PySpark 3.5.x bundles Hadoop 3.3.4
+    assert lock("version", "org.apache.hadoop:hadoop-aws").strip() == hadoop
+    # hadoop-aws 3.3.4 was built against aws-java-sdk-bundle 1.12.262
+    assert lock("version", "com.amazonaws:aws-java-sdk-bundle").strip() == "1.12.262"
+
+
+def test_pyspark_matches_spark_and_scala_suffixes_match():
+    spark = lock("version", "spark").strip()
+    assert lock("version", "pyspark").strip() == spark
+    scala = lock("version", "scala").strip()
+    spark_mm = ".".join(spark.split(".")[:2])
+    for fw in frameworks():
+        for name, _v, _s in jar_rows(fw):
+            artifact = name.split(":")[1]
+            m = re.search(r"_(2\.1[0-9])$", artifact)
+            if m:
+                assert m.group(1) == scala, "%s is built for Scala %s, the lock says %s" % (name, m.group(1), scala)
+            m = re.search(r"spark-?(?:runtime-)?(3\.[0-9])", artifact)
+            if m:
+                assert m.group(1) == spark_mm, "%s is built for Spark %s, the lock says %s" % (name, m.group(1), spark)
+
+
+def test_lock_sh_rejects_unknown_framework_listing_valid_ones():
+    p = lock("jars", "PARQUET", check=False)
+    assert p.returncode != 0
+    assert "unknown framework 'PARQUET'" in p.stderr
+    assert "DELTA HUDI ICEBERG" in p.stderr
+    assert p.stdout == ""
+
+
+def test_lock_sh_requirements_are_hash_pinned():
+    lines = lock("requirements").splitlines()
+    assert sorted(line.split("==")[0] for line in lines) == ["py4j", "pyspark"]
+    for line in lines:
+        assert re.match(r"^[a-z0-9_.-]+==[0-9][0-9a-z.]* --hash=sha256:[0-9a-f]{64}$", line), line
+
+
+def test_lock_sh_rejects_a_malformed_lock(tmp_path):
+    bad = tmp_path / "versions.lock"
+    bad.write_text("jar COMMON org.example:x 1.0\n")  # 4 columns
+    p = subprocess.run(["sh", str(LOCKSH), "-f", str(bad), "jars", "DELTA"], capture_output=True, text=True)
+    assert p.returncode != 0
+    assert "expected 5 columns" in p.stderr
+
+
+def test_lock_sh_runs_under_posix_shells(posix_shell):
+    p = subprocess.run([*posix_shell, str(LOCKSH), "jars", "ICEBERG"], capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout == lock("jars", "ICEBERG")
+
+
+def _fake_repo_with(tmp_path, group, artifact, version, content):
+    d = tmp_path / "m2" / group.replace(".", "/") / artifact / version
+    d.mkdir(parents=True)
+    (d / ("%s-%s.jar" % (artifact, version))).write_bytes(content)
+    return tmp_path / "m2"
+
+
+def test_fetch_jars_fails_naming_jar_expected_and_actual_on_mismatch(tmp_path, posix_shell):
+    # A repository holding a wrong file for the one HUDI-only jar, and a "Maven" that resolves nothing new.
+    (name, version, expected), = jar_rows("HUDI", "--only")
+    group, artifact = name.split(":")
+    repo = _fake_repo_with(tmp_path, group, artifact, version, b"not the real jar")
+    out = tmp_path / "out"
+    p = subprocess.run(
+        [*posix_shell, str(DOCKER / "fetch-jars.sh"), "--only", "HUDI", str(out)],
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", "MVN": "true", "MAVEN_REPO_LOCAL": str(repo)},
+    )
+    assert p.returncode != 0
+    actual = subprocess.run(["sha256sum"], input=b"not the real jar", capture_output=True).stdout.split()[0].decode()
+    assert "SHA256 MISMATCH" in p.stderr
+    assert name in p.stderr and expected in p.stderr and actual in p.stderr
+    assert not (out / ("%s-%s.jar" % (artifact, version))).exists(), "a mismatching jar was left in the output"
+
+
+def test_fetch_jars_copies_verified_jars_without_maven_when_cached(tmp_path):
+    # The real files from the local Maven repository (fetched by make runtime); MVN=false proves no resolution ran.
+    rows = jar_rows("DELTA", "--only")
+    out = tmp_path / "out"
+    p = subprocess.run(
+        ["sh", str(DOCKER / "fetch-jars.sh"), "--only", "DELTA", str(out)],
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", "MVN": "false", "HOME": str(__import__("pathlib").Path.home())},
+    )
+    assert p.returncode == 0, p.stderr
+    assert sorted(f.name for f in out.iterdir()) == sorted(
+        "%s-%s.jar" % (n.split(":")[1], v) for n, v, _ in rows
+    )
+
+
+# --- the Dockerfile agrees with the lock -----------------------------------------------------------------------
+
+def dockerfile():
+    return (DOCKER / "Dockerfile").read_text()
+
+
+def instructions():
+    """Dockerfile instructions with continuation lines joined and comments dropped."""
+    out, cur = [], ""
+    for line in dockerfile().splitlines():
+        if line.lstrip().startswith("#") and not cur:
+            continue
+        cur += line.rstrip("\\") + " " if line.endswith("\\") else line
+        if not line.endswith("\\"):
+            if cur.strip():
+                out.append(cur.strip())
+            cur = ""
+    return out
+
+
+def test_dockerfile_writes_no_version_from_the_lock():
+    versions = {r[3] for r in rows()}
+    body = "\n".join(i for i in instructions() if not i.startswith("FROM ") and not i.startswith("ARG PYTHON_VERSION"))
+    for v in sorted(versions):
+        if "." not in v:
+            continue  # "17" alone is too short to search for; checked below
+        assert v not in body, "the Dockerfile hard-codes %s, which must come from the lock via lock.sh" % v
+    assert not re.search(r"java-\d+-amazon-corretto", body), "the Java version must come from the lock"
+    assert not re.search(r"(pyspark|py4j)\s*==", body), "the PyPI pins must come from lock.sh requirements"
+    assert not re.search(r"\b[0-9a-f]{64}\b", body), "no sha256 may be written into the Dockerfile"
+
+
+def test_dockerfile_base_images_agree_with_the_lock():
+    ins = instructions()
+    froms = [i for i in ins if i.startswith("FROM ")]
+    stages = {f.split()[-1] for f in froms if " AS " in f}
+    external = [f for f in froms if f.split()[1] not in stages]
+    assert len(external) == 2 and all(f.startswith("FROM --platform=linux/amd64 ") for f in external), froms
+    (py_arg,) = [i for i in ins if i.startswith("ARG PYTHON_VERSION=")]
+    assert py_arg.split("=", 1)[1] == lock("version", "python").strip()
+    lambda_from = [f for f in froms if "public.ecr.aws/lambda/python:" in f]
+    assert lambda_from == ["FROM --platform=linux/amd64 public.ecr.aws/lambda/python:${PYTHON_VERSION}"]
+    java = lock("version", "java").strip()
+    maven_from = [f for f in froms if "maven:" in f]
+    assert maven_from and all(re.search(r"maven:\d+\.\d+\.\d+-amazoncorretto-%s\b" % java, f) for f in maven_from)
+    # the final stage is the Lambda image
+    assert froms[-1] == lambda_from[0]
+
+
+def test_dockerfile_reads_the_lock_through_lock_sh_and_verifies_jars():
+    text = "\n".join(instructions())
+    assert "sh lock.sh requirements" in text
+    assert "sh lock.sh version java" in text
+    assert "--require-hashes" in text and "--no-cache-dir" in text and "--default-timeout=1000" in text
+    assert "--retries" in text
+    assert "sh fetch-jars.sh COMMON /jars" in text
+    assert 'sh fetch-jars.sh --only "${FRAMEWORK}"' in text
+    assert 'CMD ["handler.handler"]' in text
+    assert "ENV SPARK_FRAMEWORK=${FRAMEWORK}" in text
+
+
+def test_dockerfile_copies_only_the_known_context_files():
+    # Every COPY from the build context (not --from=stage); the lead keeps docker/embed.go's list in sync with it.
+    sources = []
+    for i in instructions():
+        if i.startswith("COPY ") and "--from=" not in i:
+            parts = i.split()[1:]
+            parts = [p for p in parts if not p.startswith("--")]
+            sources += parts[:-1]
+    assert sorted(sources) == sorted(
+        ["versions.lock", "lock.sh", "./", "fetch-jars.sh", "conf/", "spark-class", "handler.py"]
+    ) or sorted(s for s in sources if s != "./") == sorted(
+        ["versions.lock", "lock.sh", "fetch-jars.sh", "conf/", "spark-class", "handler.py"]
+    ), sources
+    for s in sources:
+        if s not in ("./", "handler.py"):  # handler.py belongs to the handler work
+            assert (DOCKER / s).exists(), s
+    for fw in frameworks():
+        assert (DOCKER / "conf" / ("spark-defaults-%s.conf" % fw)).exists()
+
+
+def test_dockerfile_layers_go_from_big_and_stable_to_small():
+    text = "\n".join(instructions())
+    order = [
+        text.index("amazon-corretto-headless"),
+        text.index("--require-hashes"),
+        text.index("COPY --from=jars-common"),
+        text.index("COPY --from=jars "),
+        text.index("COPY --from=conf"),
+        text.index("COPY spark-class"),
+        text.index("COPY handler.py"),
+    ]
+    assert order == sorted(order)
