@@ -30,7 +30,7 @@ $(CDK): package.json package-lock.json
 .PHONY: synth
 synth: $(CDK)
 	rm -rf cdk.out
-	$(CDK) synth --quiet $(if $(FRAMEWORK),-c framework=$(FRAMEWORK))
+	$(CDK) synth --quiet $(if $(filter command line environment,$(origin FRAMEWORK)),-c framework=$(FRAMEWORK))
 	@echo "Stacks in cdk.out:"
 	@ls cdk.out/*.template.json | sed 's|cdk.out/||; s|.template.json||; s|^|  |'
 
@@ -57,8 +57,8 @@ snapshot-update: $(CDK)
 # cfn-lint over the templates that `make synth` writes (all three stacks).
 .PHONY: cfn-lint
 cfn-lint: synth $(TOOLS_VENV)/.installed
-	$(TOOLS_VENV)/bin/cfn-lint cdk.out/*.template.json
-	@echo "cfn-lint: 0 errors in $$(ls cdk.out/*.template.json | wc -l) templates"
+	$(TOOLS_VENV)/bin/cfn-lint --non-zero-exit-code error cdk.out/*.template.json
+	@echo "cfn-lint: 0 errors (warnings above, if any, come from aws-cdk-lib internals) in $$(ls cdk.out/*.template.json | wc -l) templates"
 
 .PHONY: test
 test: vet test-go cfn-lint test-runtime e2e

@@ -66,6 +66,9 @@ func SelectedFrameworks(app awscdk.App) ([]sparklambda.Framework, error) {
 // Build adds the sample stacks for the selected frameworks to app, with the sample files from assetsDir
 // (the repository's assets/ directory), and applies the cdk-nag AwsSolutions checks to the app.
 func Build(app awscdk.App, assetsDir string) ([]awscdk.Stack, error) {
+	// Grant the S3 logging service through a bucket policy, not the legacy AccessControl ACL (cfn-lint W3045).
+	// Feature flags must be set before the first construct is added.
+	app.Node().SetContext(jsii.String("@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy"), true)
 	frameworks, err := SelectedFrameworks(app)
 	if err != nil {
 		return nil, err
@@ -89,7 +92,7 @@ func NewStack(scope constructs.Construct, id string, framework sparklambda.Frame
 		Encryption:        awss3.BucketEncryption_S3_MANAGED,
 		EnforceSSL:        jsii.Bool(true),
 		BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(),
-		ObjectOwnership:   awss3.ObjectOwnership_BUCKET_OWNER_PREFERRED,
+		ObjectOwnership:   awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED,
 		Versioned:         jsii.Bool(true),
 	})
 	cdknag.NagSuppressions_AddResourceSuppressions(accessLogs, &[]*cdknag.NagPackSuppression{{

@@ -395,8 +395,6 @@ func NewSparkLambda(scope constructs.Construct, id string, props *SparkLambdaPro
 		VpcSubnets:                   s.network.subnets,
 		SecurityGroups:               securityGroups,
 	})
-	// Lambda checks the role's ENI permissions when it creates a function in a VPC: create the policy first.
-	s.Function.Node().AddDependency(s.Role)
 	return s
 }
 
