@@ -53,6 +53,9 @@ done
 [ "$(id -u)" = 0 ] || die "must run as root (setpriv to uid $SB_UID, memory cgroup)"
 command -v bwrap >/dev/null || die "bubblewrap is not installed (make runtime installs it: test/sandbox/install-deps.sh)"
 command -v setpriv >/dev/null || die "setpriv (util-linux) is not installed"
+if [ -n "$TASK_ROOT" ] && ! setpriv --reuid="$SB_UID" --regid="$SB_GID" --clear-groups test -r "$TASK_ROOT" -a -x "$TASK_ROOT"; then
+    die "uid $SB_UID cannot read --task-root $TASK_ROOT: make it and every parent directory world-readable (chmod o+rx) or copy it to such a place"
+fi
 
 CG= CG_KIND=
 # Lambda's sandbox user has a passwd entry (sbx_user1051); Hadoop's login fails without one ("invalid null input:
