@@ -1,1 +1,23 @@
-# End-to-end targets (filled in by the end-to-end work).
+# End-to-end targets, included by the top Makefile.
+#   make e2e-tools                       pinned harness tools into .venv-e2e/ (RIE, awslambdaric, moto, pytest)
+#   make invoke FRAMEWORK=X [SCRIPT=path] [EVENT=file.json]  run a script as Lambda would, cold then warm
+#   make e2e                             the end-to-end tests for every framework (installs everything first)
+# SCRIPT defaults to the sample job (assets/scripts/table_job.py), EVENT to test/e2e/events/sample.json.
+E2E_VENV := .venv-e2e
+E2E_FRAMEWORKS ?= HUDI DELTA ICEBERG
+SCRIPT ?= assets/scripts/table_job.py
+EVENT ?= test/e2e/events/sample.json
+# The runtime's interpreter (the same Python for the harness venv and the handler's lambda-base packages).
+E2E_PYTHON = .runtime/venv/bin/python
+
+.PHONY: e2e-tools invoke e2e
+e2e-tools: runtime
+	@bash test/e2e/install-tools.sh $(E2E_PYTHON)
+
+invoke: runtime e2e-tools
+	$(E2E_VENV)/bin/python test/e2e/invoke.py --framework $(FRAMEWORK) --script $(SCRIPT) --event $(EVENT)
+
+e2e: runtime-deps
+	@for fw in $(E2E_FRAMEWORKS); do bash test/sandbox/install-runtime.sh $$fw; done
+	@bash test/e2e/install-tools.sh $(E2E_PYTHON)
+	$(E2E_VENV)/bin/python -m pytest -p no:cacheprovider -v -rA test/e2e

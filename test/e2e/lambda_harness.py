@@ -1,0 +1,248 @@
+# Local Lambda harness for `make invoke` and the end-to-end tests: a real S3-compatible server (moto) on 127.0.0.1,
+# and a "function": the Runtime Interface Emulator + awslambdaric + docker/handler.py running inside
+# test/sandbox/lambda-sandbox.sh (Lambda's rules), invoked over HTTP through the Runtime API's Invoke endpoint.
+# Only 127.0.0.1 is ever contacted; every process started here is stopped by the context managers.
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+VENV = os.environ.get("E2E_VENV", os.path.join(ROOT, ".venv-e2e"))
+RIE = os.path.join(VENV, "bin", "aws-lambda-rie")
+LAMBDA_BASE = os.path.join(VENV, "lambda-base")
+SANDBOX = os.path.join(ROOT, "test", "sandbox", "lambda-sandbox.sh")
+RUNTIME_DIR = os.environ.get("RUNTIME_DIR", os.path.join(ROOT, ".runtime"))
+HANDLER_FILES = ("handler.py",)  # what the Dockerfile copies into /var/task
+INVOKE_PATH = "/2015-03-31/functions/function/invocations"
+# Role-like dummy credentials: the moto server accepts any; s3a and boto3 read them from the environment.
+DUMMY_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "ASIAE2ETESTKEY000000",
+    "AWS_SECRET_ACCESS_KEY": "e2e-test-secret-not-a-real-key",
+    "AWS_SESSION_TOKEN": "e2e-test-session-token",
+    "AWS_REGION": "us-east-1",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
+
+
+def progress(msg):
+    print(f"[e2e {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(port, proc, timeout, what):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{what} exited with {proc.returncode} before listening on 127.0.0.1:{port}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{what} did not listen on 127.0.0.1:{port} within {timeout}s")
+
+
+def _stop(proc, timeout=20):
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+class S3Server:
+    """moto's S3 server on 127.0.0.1:<free port>, in its own process."""
+
+    def __init__(self, log_dir):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = os.path.join(log_dir, "s3-server.log")
+        self.proc = None
+
+    def __enter__(self):
+        progress(f"starting the S3 server (moto) on {self.url}")
+        log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(
+            [os.path.join(VENV, "bin", "python"), "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
+            stdout=log, stderr=subprocess.STDOUT, env={**_base_env(), **DUMMY_CREDENTIALS},
+        )
+        log.close()
+        wait_for_port(self.port, self.proc, 60, "the S3 server")
+        return self
+
+    def __exit__(self, *exc):
+        _stop(self.proc)
+        return False
+
+    def client(self):
+        import boto3
+
+        return boto3.client("s3", endpoint_url=self.url, region_name="us-east-1",
+                            aws_access_key_id=DUMMY_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+                            aws_secret_access_key=DUMMY_CREDENTIALS["AWS_SECRET_ACCESS_KEY"])
+
+    def list_keys(self, bucket, prefix=""):
+        keys = []
+        for page in self.client().get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+            keys += [o["Key"] for o in page.get("Contents", [])]
+        return keys
+
+
+def _base_env():
+    return {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": "/tmp"}
+
+
+def runtime_env(framework):
+    """The environment of the installed local Spark runtime (test/sandbox/runtime-env.sh)."""
+    path = os.path.join(RUNTIME_DIR, f"env-{framework}.sh")
+    if not os.path.exists(os.path.join(RUNTIME_DIR, f"READY-{framework}")) or not os.path.exists(path):
+        raise RuntimeError(f"the {framework} Spark runtime is not installed: run 'make runtime FRAMEWORK={framework}'")
+    out = subprocess.run(["bash", "-c", '. "$1" && env -0', "env", path], env=_base_env(),
+                         check=True, capture_output=True).stdout
+    return dict(item.split("=", 1) for item in out.decode().split("\0") if "=" in item)
+
+
+class InvokeResult:
+    def __init__(self, status, headers, body, seconds):
+        self.http_status = status
+        self.headers = headers
+        self.raw = body
+        self.seconds = seconds
+        try:
+            self.payload = json.loads(body) if body else None
+        except ValueError:
+            self.payload = body
+        p = self.payload if isinstance(self.payload, dict) else {}
+        self.failed = bool(headers.get("X-Amz-Function-Error")) or ("errorType" in p and "errorMessage" in p) \
+            or status >= 400
+        self.error_type = p.get("errorType") if self.failed else None
+        self.error_message = p.get("errorMessage", body) if self.failed else None
+
+    def __repr__(self):
+        return f"InvokeResult(failed={self.failed}, seconds={self.seconds:.1f}, payload={self.raw[:2000]!r})"
+
+
+class LambdaFunction:
+    """One execution environment: RIE + awslambdaric + the handler in the Lambda sandbox; invoke() posts events."""
+
+    def __init__(self, framework, function_env, log_dir, memory=3008, tmp_size=1024, timeout=900,
+                 name="spark-e2e"):
+        self.framework = framework
+        self.function_env = dict(function_env)
+        self.memory = memory
+        self.tmp_size = tmp_size
+        self.timeout = timeout
+        self.name = name
+        self.log_path = os.path.join(log_dir, f"lambda-{name}.log")
+        self.port = free_port()
+        self.api_port = free_port()
+        self.proc = None
+        self.task_root = None
+
+    def __enter__(self):
+        env = runtime_env(self.framework)
+        env.update({k: v for k, v in _base_env().items() if k != "PATH"})
+        env.update({
+            # what the Lambda Python base image sets
+            "AWS_EXECUTION_ENV": "AWS_Lambda_python3.12",
+            "AWS_LAMBDA_FUNCTION_NAME": self.name,
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(self.memory),
+            "AWS_LAMBDA_FUNCTION_TIMEOUT": str(self.timeout),
+            "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+            "PYTHONPATH": LAMBDA_BASE,
+            "PYTHONUNBUFFERED": "1",
+            "TZ": ":UTC",
+        })
+        env.update(DUMMY_CREDENTIALS)
+        env.update(self.function_env)
+        env = {k: v for k, v in env.items() if v is not None}
+        # /var/task holds what the Dockerfile copies there: the handler (read-only in the sandbox).
+        self.task_root = tempfile.mkdtemp(prefix="e2e-task-")
+        for f in HANDLER_FILES:
+            shutil.copy(os.path.join(ROOT, "docker", f), self.task_root)
+        os.chmod(self.task_root, 0o755)
+        cmd = ["bash", SANDBOX, "--memory", str(self.memory), "--tmp-size", str(self.tmp_size),
+               "--task-root", self.task_root, "--",
+               RIE, "--log-level", "info",
+               "--runtime-interface-emulator-address", f"127.0.0.1:{self.port}",
+               "--runtime-api-address", f"127.0.0.1:{self.api_port}",
+               env["PYTHON"], "-m", "awslambdaric", "handler.handler"]
+        progress(f"starting the {self.framework} function '{self.name}' (RIE on 127.0.0.1:{self.port}, "
+                 f"{self.memory} MiB) in the Lambda sandbox; log: {self.log_path}")
+        self._log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(cmd, stdout=self._log, stderr=subprocess.STDOUT, env=env,
+                                     start_new_session=True)
+        wait_for_port(self.port, self.proc, 60, "the Runtime Interface Emulator")
+        return self
+
+    def __exit__(self, *exc):
+        if self.proc is not None:
+            _stop(self.proc, timeout=30)
+            self._log.close()
+        if self.task_root:
+            shutil.rmtree(self.task_root, ignore_errors=True)
+        return False
+
+    def invoke(self, event, timeout=None):
+        data = json.dumps(event).encode()
+        req = urllib.request.Request(f"http://127.0.0.1:{self.port}{INVOKE_PATH}", data=data, method="POST",
+                                     headers={"Content-Type": "application/json"})
+        t0 = time.monotonic()
+        try:
+            with urllib.request.urlopen(req, timeout=timeout or self.timeout + 60) as resp:
+                status, headers, body = resp.status, dict(resp.headers), resp.read().decode()
+        except urllib.error.HTTPError as e:
+            status, headers, body = e.code, dict(e.headers), e.read().decode()
+        return InvokeResult(status, headers, body, time.monotonic() - t0)
+
+    def log_tail(self, n=60):
+        try:
+            with open(self.log_path, errors="replace") as f:
+                return "".join(f.readlines()[-n:])
+        except OSError:
+            return ""
+
+
+BUCKET = "spark-lambda-local"
+SCRIPT_KEY = "scripts/job.py"
+DATA_KEY = "data/seattle-weather.csv"
+SAMPLE_DATA = os.path.join(ROOT, "assets", "data", "seattle-weather.csv")
+SAMPLE_SCRIPT = os.path.join(ROOT, "assets", "scripts", "table_job.py")
+
+
+def function_env(framework, s3, bucket=BUCKET, script_key=SCRIPT_KEY):
+    """The environment the SparkLambda construct gives the function, pointed at the local S3 server."""
+    return {
+        "SCRIPT_BUCKET": bucket,
+        "SPARK_SCRIPT": script_key,
+        "SPARK_FRAMEWORK": framework,
+        "SPARK_WAREHOUSE": f"s3://{bucket}/tables",
+        "ICEBERG_CATALOG_TYPE": "hadoop",  # deployed: glue
+        "AWS_ENDPOINT_URL_S3": s3.url,
+    }
+
+
+def prepare_bucket(s3, script_path, bucket=BUCKET, data_path=SAMPLE_DATA):
+    c = s3.client()
+    c.create_bucket(Bucket=bucket)
+    with open(script_path, "rb") as f:
+        c.put_object(Bucket=bucket, Key=SCRIPT_KEY, Body=f.read())
+    with open(data_path, "rb") as f:
+        c.put_object(Bucket=bucket, Key=DATA_KEY, Body=f.read())
+    progress(f"uploaded {os.path.relpath(script_path, ROOT)} to s3://{bucket}/{SCRIPT_KEY} and "
+             f"{os.path.relpath(data_path, ROOT)} to s3://{bucket}/{DATA_KEY}")
