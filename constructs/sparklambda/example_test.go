@@ -2,15 +2,15 @@ package sparklambda_test
 
 import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awslambdaeventsources"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/sparklambda/spark-lambda-cdk/constructs/sparklambda"
 )
 
-// A platform team's stack: a Delta Lake job that runs whenever a CSV lands under incoming/ in the raw bucket,
-// and writes a table under tables/ in the lake bucket. (Compiled by `go test`; README.md shows the same code.)
+// A platform team's stack: a Delta Lake job that runs whenever a CSV lands under incoming/ in the raw bucket
+// (and nightly), and writes a table under tables/ in the lake bucket. (Compiled by `go test`; README.md shows the same code.)
 func ExampleNewSparkLambda() {
 	app := awscdk.NewApp(nil)
 	stack := awscdk.NewStack(app, jsii.String("Analytics"), nil)
@@ -32,11 +32,9 @@ func ExampleNewSparkLambda() {
 		WarehousePrefix:     "tables/",
 		ReservedConcurrency: &oneWriter,
 	})
-	orders.GrantReadInput(raw, "incoming/")
-	orders.Function.AddEventSource(awslambdaeventsources.NewS3EventSource(raw, &awslambdaeventsources.S3EventSourceProps{
-		Events:  &[]awss3.EventType{awss3.EventType_OBJECT_CREATED},
-		Filters: &[]*awss3.NotificationKeyFilter{{Prefix: jsii.String("incoming/"), Suffix: jsii.String(".csv")}},
-	}))
+	orders.AddS3Trigger(raw, "incoming/", ".csv") // subscribes the function and grants read on incoming/
+	orders.AddSchedule("Nightly", awsevents.Schedule_Cron(&awsevents.CronOptions{Hour: jsii.String("2")}),
+		map[string]any{"action": "compact"})
 
 	app.Synth(nil)
 }

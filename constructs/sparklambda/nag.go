@@ -2,6 +2,7 @@ package sparklambda
 
 import (
 	"regexp"
+	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/constructs-go/constructs/v10"
@@ -70,5 +71,20 @@ func suppressAwsCustomResource(stack awscdk.Stack, lookup constructs.IConstruct)
 		suppress(provider, "AwsSolutions-L1",
 			"The runtime of the CDK's AwsCustomResource provider Lambda is chosen by aws-cdk-lib and moves with "+
 				"CDK upgrades; it runs only during deployment.")
+	}
+}
+
+// suppressBucketNotificationsHandler covers the CDK's singleton Lambda that writes S3 bucket notifications.
+func suppressBucketNotificationsHandler(stack awscdk.Stack) {
+	for _, child := range *stack.Node().Children() {
+		if strings.HasPrefix(*child.Node().Id(), "BucketNotificationsHandler") {
+			suppress(child, "AwsSolutions-IAM4",
+				"The CDK's bucket-notifications handler writes its own logs with AWSLambdaBasicExecutionRole; it runs "+
+					"only during deployment to configure the S3 trigger.",
+				"Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole")
+			suppress(child, "AwsSolutions-IAM5",
+				"s3:PutBucketNotification has to be granted by aws-cdk-lib for the buckets of the stack; the handler "+
+					"runs only during deployment.")
+		}
 	}
 }
