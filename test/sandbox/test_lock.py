@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from conftest import DOCKER, LOCKSH, frameworks, jar_rows, lock
+from rt_helpers import DOCKER, LOCKSH, frameworks, jar_rows, lock
 
 HEX64 = re.compile(r"^[0-9a-f]{64}$")
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import DOCKER, ROOT, RUNTIME, frameworks, jar_rows, lock, run_sandboxed, runtime_env
+from rt_helpers import DOCKER, ROOT, RUNTIME, frameworks, jar_rows, lock, run_sandboxed, runtime_env
 
 SMOKE = str(ROOT / "test" / "sandbox" / "spark_smoke.py")
 

@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from conftest import DOCKER
+from rt_helpers import DOCKER
 
 SPARK_CLASS = DOCKER / "spark-class"
 SUBMIT = "org.apache.spark.deploy.SparkSubmit"
@@ -224,7 +224,7 @@ def test_the_script_has_no_bashisms_and_parses_in_posix_shells(posix_shell):
 
 def test_installed_runtime_uses_this_spark_class():
     # The image and the local runtime both use docker/spark-class; the local copy must be identical.
-    from conftest import RUNTIME, frameworks
+    from rt_helpers import RUNTIME, frameworks
 
     for fw in frameworks():
         installed = RUNTIME / ("spark-" + fw) / "bin" / "spark-class"
