@@ -14,7 +14,7 @@ import (
 
 // Any file the Dockerfile COPYs must be listed here; a test in constructs/sparklambda checks that.
 //
-//go:embed versions.lock
+//go:embed Dockerfile versions.lock lock.sh fetch-jars.sh spark-class conf/spark-defaults*.conf handler.py
 var context embed.FS
 
 // Context returns the image build context as a read-only file system rooted at the context directory.
