@@ -85,7 +85,7 @@ func Build(app awscdk.App, assetsDir string) ([]awscdk.Stack, error) {
 // credentials, account or region.
 func NewStack(scope constructs.Construct, id string, framework sparklambda.Framework, assetsDir string) awscdk.Stack {
 	stack := awscdk.NewStack(scope, jsii.String(id), &awscdk.StackProps{
-		Description: jsii.String(fmt.Sprintf("Sample: PySpark on AWS Lambda writing an %s table", framework)),
+		Description: jsii.String(fmt.Sprintf("Sample: PySpark on AWS Lambda writing %s tables", framework)),
 	})
 
 	accessLogs := awss3.NewBucket(stack, jsii.String("AccessLogs"), &awss3.BucketProps{
