@@ -7,6 +7,7 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/jsii-runtime-go"
 
@@ -29,6 +30,7 @@ func newOptionsFixture(t *testing.T, stack awscdk.Stack) *optionsFixture {
 		MemorySizeMiB: 10240, TimeoutSeconds: 900, EphemeralStorageMiB: 10240,
 		ReservedConcurrency: &reserved, FunctionName: "spark-sized",
 		Environment: map[string]string{"TEAM": "data-platform"},
+		CreateVpc:   true, MaxAzs: 1, LogRetention: awslogs.RetentionDays_ONE_WEEK,
 	})
 
 	f.noVpc = sparklambda.NewSparkLambda(stack, "NoVpc", &sparklambda.SparkLambdaProps{

@@ -168,6 +168,40 @@ func TestOptions(t *testing.T) {
 		}
 	})
 
+	t.Run("log retention and AZs of a created VPC", func(t *testing.T) {
+		retention := map[string]any{}
+		for id, group := range resourcesOfType(t, tpl, "AWS::Logs::LogGroup") {
+			retention[id] = group["Properties"].(map[string]any)["RetentionInDays"]
+		}
+		for _, id := range []string{"SizedLogGroup", "SizedFlowLogGroup", "NoVpcLogGroup"} {
+			want := 7.0
+			if id == "NoVpcLogGroup" {
+				want = 30.0
+			}
+			found := false
+			for logicalID, days := range retention {
+				if strings.HasPrefix(logicalID, id) {
+					found = true
+					if days != want {
+						t.Errorf("%s keeps logs %v days, want %v", logicalID, days, want)
+					}
+				}
+			}
+			if !found {
+				t.Errorf("no log group %s*", id)
+			}
+		}
+		subnets := 0
+		for id := range resourcesOfType(t, tpl, "AWS::EC2::Subnet") {
+			if strings.HasPrefix(id, "SizedVpc") {
+				subnets++
+			}
+		}
+		if subnets != 1 {
+			t.Errorf("MaxAzs 1 gave %d subnets", subnets)
+		}
+	})
+
 	t.Run("no VPC: no VpcConfig, no ENI permissions, no security group", func(t *testing.T) {
 		fn := functions["novpc"]
 		if _, ok := fn["VpcConfig"]; ok {
