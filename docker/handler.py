@@ -27,6 +27,7 @@ import sys
 import threading
 import time
 import traceback
+import types
 
 logger = logging.getLogger("handler")
 logger.setLevel(logging.INFO)
@@ -353,11 +354,8 @@ class _InvocationSession:
 
 
 # --- running the script ---------------------------------------------------------------------------------------
-def run_script(path, code, event_json):
-    """Runs the compiled script as __main__ with `--event <json>`; returns its RESULT (or None)."""
-    import types
-
-    module = types.ModuleType("__main__")
+def run_script(path, code, event_json, module):
+    """Runs the compiled script in `module` (as __main__) with `--event <json>` in sys.argv."""
     module.__file__ = path
     module.__builtins__ = __builtins__
     saved_argv, saved_main = sys.argv, sys.modules.get("__main__")
@@ -369,7 +367,6 @@ def run_script(path, code, event_json):
         sys.argv = saved_argv
         if saved_main is not None:
             sys.modules["__main__"] = saved_main
-    return module.__dict__.get("RESULT")
 
 
 def _shorten(text, limit=6000):
@@ -384,6 +381,7 @@ def _jsonable(value):
 
 
 def handler(event, context):
+    global _invocations
     started = time.monotonic()
     bucket = _require_env("SCRIPT_BUCKET", "set it to the bucket that holds the PySpark script")
     key = _require_env("SPARK_SCRIPT", "set it to the S3 key of the PySpark script in SCRIPT_BUCKET")
@@ -393,19 +391,18 @@ def handler(event, context):
     except (TypeError, ValueError) as e:
         raise EventError(f"the event is not JSON-serializable: {e}") from e
 
-    global _invocations
     _invocations += 1
     path, code, script_info = fetch_script(bucket, key)
     jvm_starts_before = _spark.jvm_starts if _invocations > 1 else 0  # a background start belongs to the 1st
     root = _spark.ensure()
     logger.info("running %s (etag %s, %s)", script_info["uri"], script_info["etag"],
                 "cached" if script_info["cached"] else "downloaded")
+    module = types.ModuleType("__main__")
     try:
         with _InvocationSession(root):
-            result = run_script(path, code, event_json)
+            run_script(path, code, event_json, module)
     except SystemExit as e:
         if e.code is None or e.code == 0:
-            result = None
             logger.info("script exited with sys.exit(%r): success", e.code)
         else:
             logger.error("script %s called sys.exit(%r)", script_info["uri"], e.code)
@@ -414,6 +411,7 @@ def handler(event, context):
         logger.error("script %s raised:\n%s", script_info["uri"], traceback.format_exc())
         raise ScriptFailedError(f"script {script_info['uri']} raised {type(e).__name__}: {_shorten(str(e))}") from e
     # else: a KeyboardInterrupt or similar propagates as it is
+    result = module.__dict__.get("RESULT")
 
     return {
         "status": "SUCCEEDED",

@@ -3,7 +3,7 @@
 # counts and schema, then a write that fails halfway leaves the committed table unchanged.
 import pytest
 
-FRAMEWORKS = ["HUDI", "ICEBERG", "DELTA"]  # DELTA last: the bad-input tests reuse its warm function
+FRAMEWORKS = ["HUDI", "ICEBERG", "DELTA"]  # DELTA last: the behaviour and bad-input tests reuse its warm function
 EXPECTED_COLUMNS = ["date", "precipitation", "temp_max", "temp_min", "wind", "weather", "ingested_at"]
 ROWS_2012_2013 = 366 + 365
 ROWS_ALL = 1461
