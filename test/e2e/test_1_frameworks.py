@@ -1,6 +1,8 @@
 # End-to-end, per table format (HUDI, ICEBERG, DELTA): the sample job on the real Seattle weather CSV through the
 # Runtime API in the Lambda sandbox against the local S3 server: cold create, warm upsert on the same JVM, read-back
 # counts and schema, then a write that fails halfway leaves the committed table unchanged.
+import re
+
 import pytest
 
 FRAMEWORKS = ["HUDI", "ICEBERG", "DELTA"]  # DELTA last: the behaviour and bad-input tests reuse its warm function
@@ -49,6 +51,12 @@ def test_cold_create_then_warm_upsert(function):
     assert warm["spark"]["context_starts"] == cold["spark"]["context_starts"]
     assert warm["spark"]["new_jvm"] is False
     assert warm["script"]["cached"] is True, "the unchanged script must not be downloaded again"
+
+    # Lambda's init phase (handler import) is limited to 10 s: the JVM must start in the background, not in it.
+    init = re.search(r"INIT REPORT\(durationMs: ([0-9.]+)", open(f.fn.log_path).read())
+    assert init, "the emulator logged no INIT REPORT"
+    print(f"{f.framework}: init phase {float(init.group(1)):.0f} ms")
+    assert float(init.group(1)) < 10000
 
     columns = [c.split(":")[0] for c in warm["result"]["schema"]]
     assert columns == EXPECTED_COLUMNS
