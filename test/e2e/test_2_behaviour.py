@@ -1,6 +1,7 @@
 # End-to-end handler behaviour on the warm DELTA function: any JSON event reaches the script intact (and never
 # os.environ), invocations are isolated (temp views, SQL conf), getOrCreate() returns the invocation's session,
-# sys.exit(0) is a success, a changed script is downloaded again (ETag), and a script's spark.stop() is survived.
+# sys.exit(0) is a success, a changed script is downloaded again (ETag), a script's spark.stop() is survived, and a
+# JVM that died (e.g. killed for memory) is replaced on the next invocation.
 import json
 
 import pytest
@@ -86,3 +87,15 @@ def test_script_calling_spark_stop_gets_a_new_context_next_time(f):
     assert after["result"]["builder_is_active"] is True
     # pyspark keeps its JVM gateway across SparkContexts: same JVM, new context.
     assert after["spark"]["jvm_starts"] == stopped["spark"]["jvm_starts"]
+
+
+def test_dead_jvm_is_replaced_on_the_next_invocation(f):
+    f.put_script("kill_jvm.py")
+    killed = _ok(f.invoke({}), f)  # the script returned normally; its JVM died under it
+    f.put_script("isolation_probe.py")
+    after = _ok(f.invoke({"phase": "check"}), f)
+    assert after["spark"]["new_jvm"] is True
+    assert after["spark"]["jvm_starts"] == killed["spark"]["jvm_starts"] + 1
+    assert after["result"]["builder_is_active"] is True
+    again = _ok(f.invoke({"phase": "check"}), f)  # and the new JVM stays warm
+    assert again["spark"]["new_jvm"] is False and again["spark"]["jvm_pid"] == after["spark"]["jvm_pid"]
