@@ -1,6 +1,6 @@
 # End-to-end targets, included by the top Makefile.
 #   make e2e-tools                       pinned harness tools into .venv-e2e/ (RIE, awslambdaric, moto, pytest)
-#   make invoke FRAMEWORK=X [SCRIPT=path] [EVENT=file.json]  run a script as Lambda would, cold then warm
+#   make invoke [FRAMEWORK=X] [SCRIPT=path] [EVENT=file.json]  run a script as Lambda would, cold then warm (default DELTA)
 #   make e2e                             the end-to-end tests for every framework (installs everything first)
 # SCRIPT defaults to the sample job (assets/scripts/table_job.py), EVENT to test/e2e/events/sample.json.
 E2E_VENV := .venv-e2e
@@ -15,7 +15,7 @@ e2e-tools: runtime
 	@bash test/e2e/install-tools.sh $(E2E_PYTHON)
 
 invoke: runtime e2e-tools
-	$(E2E_VENV)/bin/python test/e2e/invoke.py --framework $(FRAMEWORK) --script $(SCRIPT) --event $(EVENT)
+	$(E2E_VENV)/bin/python test/e2e/invoke.py --framework $(or $(FRAMEWORK),DELTA) --script $(SCRIPT) --event $(EVENT)
 
 e2e: runtime-deps
 	@for fw in $(E2E_FRAMEWORKS); do bash test/sandbox/install-runtime.sh $$fw; done
