@@ -26,6 +26,7 @@ help:
 	@echo "make runtime FRAMEWORK=X      - install the pinned local Spark runtime (X = DELTA, HUDI or ICEBERG)"
 	@echo "make invoke FRAMEWORK=X SCRIPT=path EVENT=file.json - run a script as Lambda would, locally"
 	@echo "make e2e                      - cold + warm invocations of all three table formats in Lambda's sandbox"
+	@echo "make bench                    - cold/warm timings and peak memory per table format (reported, not asserted)"
 
 # --- CDK CLI (pinned in package-lock.json) ---------------------------------------------------------------------
 $(CDK): package.json package-lock.json
@@ -67,6 +68,21 @@ cfn-lint: synth $(TOOLS_VENV)/.installed
 
 .PHONY: test
 test: vet test-go cfn-lint test-runtime e2e
+
+# Speed and memory, measured (never asserted): for each table format, one cold and two warm invocations of the
+# sample job through the Runtime API in the Lambda sandbox (3008 MiB), then the sandbox's peak-memory report.
+BENCH_FRAMEWORKS ?= HUDI DELTA ICEBERG
+BENCH_DIR := .cache/bench
+.PHONY: bench
+bench: runtime-deps
+	@for fw in $(BENCH_FRAMEWORKS); do bash test/sandbox/install-runtime.sh $$fw; done
+	@bash test/e2e/install-tools.sh $(E2E_PYTHON)
+	@rm -rf $(BENCH_DIR); for fw in $(BENCH_FRAMEWORKS); do \
+	  echo "=== $$fw"; \
+	  $(E2E_VENV)/bin/python test/e2e/invoke.py --framework $$fw --times 3 --log-dir $(BENCH_DIR)/$$fw \
+	    | sed -n '/^--- timings/,/^logs:/p' | grep -v '^logs:'; \
+	  grep -h "lambda-sandbox: REPORT" $(BENCH_DIR)/$$fw/*.log | tail -n 1; \
+	done
 
 # Fragments owned by the runtime and end-to-end work: runtime, test-runtime, invoke, e2e.
 include test/sandbox/runtime.mk
