@@ -126,6 +126,11 @@ bw=(bwrap
     --unshare-user --unshare-ipc --unshare-pid --unshare-uts --die-with-parent
     --setenv AWS_LAMBDA_FUNCTION_MEMORY_SIZE "$MEMORY"
     --setenv TMPDIR /tmp)
+# A checkout (or RUNTIME_DIR) under /tmp would be hidden by the sandbox's own /tmp: bind it back, read-only.
+repo_root=$(cd "$(dirname "$0")/../.." && pwd)
+for keep in "$repo_root" "${RUNTIME_DIR:-}"; do
+    case "$keep/" in /tmp/?*) bw+=(--ro-bind "$keep" "$keep");; esac
+done
 if [ -n "$TASK_ROOT" ]; then
     # /var/task does not exist on the host and / is read-only: rebuild /var as a tmpfs holding the host's /var
     # entries (read-only) plus the task root.
