@@ -155,9 +155,11 @@ func NewStack(scope constructs.Construct, id string, framework sparklambda.Frame
 		Value: bucket.BucketName(), Description: jsii.String("Bucket with the script (scripts/), data (data/) and tables (tables/)"),
 	})
 	awscdk.NewCfnOutput(stack, jsii.String("InvokeCommand"), &awscdk.CfnOutputProps{
-		Description: jsii.String("Run the sample job once (a second run appends/upserts)"),
+		Description: jsii.String("Run the sample job once (a second run upserts). The CLI must neither time out " +
+			"nor retry a long synchronous invoke: a retry would run a second, concurrent writer on the table."),
 		Value: awscdk.Fn_Join(jsii.String(""), &[]*string{
-			jsii.String("aws lambda invoke --function-name "), spark.Function.FunctionName(),
+			jsii.String("AWS_MAX_ATTEMPTS=1 aws lambda invoke --cli-read-timeout 900 --function-name "),
+			spark.Function.FunctionName(),
 			jsii.String(" --cli-binary-format raw-in-base64-out --payload '"), jsii.String(string(event)),
 			jsii.String("' response.json"),
 		}),

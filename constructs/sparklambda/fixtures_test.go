@@ -52,6 +52,24 @@ func newOptionsFixture(t *testing.T, stack awscdk.Stack) *optionsFixture {
 		Vpc: userVpc, VpcSubnets: &awsec2.SubnetSelection{SubnetGroupName: jsii.String("app")}, AddS3Endpoint: true,
 	})
 
+	// A second function asking for the same S3 endpoint in the same VPC (one endpoint per VPC).
+	sparklambda.NewSparkLambda(stack, "Existing2", &sparklambda.SparkLambdaProps{
+		Framework: sparklambda.FrameworkHudi, Description: "existing2", ScriptPath: script,
+		Vpc: userVpc, VpcSubnets: &awsec2.SubnetSelection{SubnetGroupName: jsii.String("app")}, AddS3Endpoint: true,
+	})
+	// Glue in the user's VPC: through its own route, or through an endpoint the construct adds (once per VPC).
+	sparklambda.NewSparkLambda(stack, "UserGlue", &sparklambda.SparkLambdaProps{
+		Framework: sparklambda.FrameworkIceberg, Description: "userglue", ScriptPath: script,
+		Vpc: userVpc, GlueDatabase: "sales",
+	})
+	for _, id := range []string{"UserGlueEndpointA", "UserGlueEndpointB"} {
+		sparklambda.NewSparkLambda(stack, id, &sparklambda.SparkLambdaProps{
+			Framework: sparklambda.FrameworkIceberg, Description: strings.ToLower(id), ScriptPath: script,
+			Vpc: userVpc, VpcSubnets: &awsec2.SubnetSelection{SubnetGroupName: jsii.String("app")},
+			GlueDatabase: "sales", AddGlueEndpoint: true,
+		})
+	}
+
 	lake := awss3.NewBucket(stack, jsii.String("Lake"), &awss3.BucketProps{
 		EnforceSSL: jsii.Bool(true), BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(),
 	})

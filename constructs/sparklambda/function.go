@@ -103,7 +103,7 @@ type SparkLambdaProps struct {
 	Description string
 	// Environment adds variables for the script. It must not set the variables the construct owns
 	// (SCRIPT_BUCKET, SPARK_SCRIPT, SPARK_FRAMEWORK, SPARK_WAREHOUSE, GLUE_DATABASE, ICEBERG_CATALOG_TYPE) or
-	// Lambda's reserved ones (AWS_*, LAMBDA_*, _HANDLER and the like).
+	// Lambda's reserved ones (AWS_REGION, AWS_ACCESS_KEY_ID, AWS_LAMBDA_*, LAMBDA_TASK_ROOT, _HANDLER and the like).
 	Environment map[string]string
 
 	// WarehouseBucket and WarehousePrefix declare where tables live: the role may read and write objects under
@@ -125,8 +125,14 @@ type SparkLambdaProps struct {
 	// VpcSubnets selects subnets of Vpc. Default: the CDK's default selection for Lambda (private subnets).
 	// Needs Vpc.
 	VpcSubnets *awsec2.SubnetSelection
-	// AddS3Endpoint adds an S3 gateway endpoint to Vpc (for a VPC without one). Default false. Needs Vpc.
+	// AddS3Endpoint adds an S3 gateway endpoint to Vpc (for a VPC without one; once per VPC). Default false.
+	// Needs Vpc.
 	AddS3Endpoint bool
+	// AddGlueEndpoint adds a Glue interface endpoint to Vpc (once per VPC) and lets the function reach it.
+	// Default false: with Vpc and GlueDatabase, the function then reaches Glue through the VPC's own route (NAT
+	// gateway or an existing endpoint), with egress HTTPS to any IPv4 address. A created VPC always gets the
+	// endpoint when GlueDatabase is set. Needs Vpc and GlueDatabase.
+	AddGlueEndpoint bool
 	// CreateVpc states explicitly that the construct creates its own VPC; that is also what happens when neither
 	// Vpc nor NoVpc is set. Conflicts with Vpc and NoVpc.
 	CreateVpc bool
@@ -169,8 +175,16 @@ var (
 	functionNamePattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 	glueNamePattern     = regexp.MustCompile(`^[a-z0-9_]{1,255}$`)
 	ownedEnvironment    = []string{EnvScriptBucket, EnvScriptKey, EnvFramework, EnvWarehouse, EnvGlueDatabase, EnvIcebergCatalogType}
-	// Lambda rejects these keys (AWS Lambda "defined runtime environment variables" are reserved).
-	reservedEnvironment = regexp.MustCompile(`^(AWS_.*|LAMBDA_.*|_HANDLER|_X_AMZN_TRACE_ID|TZ)$`)
+	// Lambda's reserved environment variables, which a function configuration cannot set (AWS Lambda Developer
+	// Guide, "Defined runtime environment variables"). Other AWS_* keys, such as AWS_MAX_ATTEMPTS, are allowed.
+	reservedEnvironment = map[string]bool{
+		"_HANDLER": true, "_X_AMZN_TRACE_ID": true, "AWS_DEFAULT_REGION": true, "AWS_REGION": true,
+		"AWS_EXECUTION_ENV": true, "AWS_LAMBDA_FUNCTION_NAME": true, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": true,
+		"AWS_LAMBDA_FUNCTION_VERSION": true, "AWS_LAMBDA_INITIALIZATION_TYPE": true, "AWS_LAMBDA_LOG_GROUP_NAME": true,
+		"AWS_LAMBDA_LOG_STREAM_NAME": true, "AWS_ACCESS_KEY": true, "AWS_ACCESS_KEY_ID": true,
+		"AWS_SECRET_ACCESS_KEY": true, "AWS_SESSION_TOKEN": true, "AWS_LAMBDA_RUNTIME_API": true,
+		"LAMBDA_TASK_ROOT": true, "LAMBDA_RUNTIME_DIR": true,
+	}
 )
 
 // Validate checks props without building anything and returns a *PropsError listing every problem, or nil.
@@ -242,7 +256,7 @@ func (p *SparkLambdaProps) Validate() error {
 				check.addf("Environment sets %s, which the construct owns: use the matching prop instead (ScriptPath/ScriptBucket/ScriptKey, Framework, WarehouseBucket, GlueDatabase)", key)
 			}
 		}
-		if reservedEnvironment.MatchString(key) {
+		if reservedEnvironment[key] {
 			check.addf("Environment sets %s, which Lambda reserves for the runtime: choose another name", key)
 		}
 	}
@@ -259,6 +273,9 @@ func (p *SparkLambdaProps) Validate() error {
 	}
 	if p.AddS3Endpoint && p.Vpc == nil {
 		check.addf("AddS3Endpoint is true without Vpc: the endpoint is added to an existing VPC; a created VPC always has one")
+	}
+	if p.AddGlueEndpoint && (p.Vpc == nil || p.GlueDatabase == "") {
+		check.addf("AddGlueEndpoint is true without Vpc and GlueDatabase: the endpoint is added to an existing VPC for a declared Glue database; a created VPC gets one automatically")
 	}
 	if p.MaxAzs != 0 && (p.Vpc != nil || p.NoVpc) {
 		check.addf("MaxAzs is %d but the construct creates no VPC (Vpc or NoVpc is set): remove MaxAzs", p.MaxAzs)
@@ -430,24 +447,16 @@ var glueTableActions = []string{
 }
 
 // GrantGlueDatabase lets the function use the Glue Data Catalog database databaseName and its tables (and no
-// other database) in the stack's account and region. When the construct created the VPC, it also adds a Glue
-// interface endpoint, because isolated subnets have no other route to the Glue API.
+// other database) in the stack's account and region, and lets it reach the Glue API from its VPC: through a Glue
+// interface endpoint when the construct created the VPC (isolated subnets have no other route) or
+// AddGlueEndpoint is set, otherwise with egress HTTPS to any IPv4 address through the user's VPC route.
 func (s *SparkLambda) GrantGlueDatabase(databaseName string) awsiam.Grant {
 	stack := awscdk.Stack_Of(s.Construct)
 	arn := func(resource string) *string {
 		return stack.FormatArn(&awscdk.ArnComponents{Service: jsii.String("glue"), Resource: jsii.String(resource),
 			ArnFormat: awscdk.ArnFormat_NO_RESOURCE_NAME})
 	}
-	if s.network != nil && s.network.created && !s.glueEndpointAdded {
-		s.glueEndpointAdded = true
-		endpoint := s.network.vpc.AddInterfaceEndpoint(jsii.String("GlueEndpoint"), &awsec2.InterfaceVpcEndpointOptions{
-			Service: awsec2.InterfaceVpcEndpointAwsService_GLUE(),
-			Subnets: s.network.subnets,
-			Open:    jsii.Bool(false),
-		})
-		endpoint.Connections().AllowFrom(s.SecurityGroup, awsec2.Port_Tcp(jsii.Number(443)),
-			jsii.String("Spark Lambda to the Glue API"))
-	}
+	s.network.allowGlue()
 	suppressGlueTables(s.Role, databaseName)
 	return awsiam.Grant_AddToPrincipal(&awsiam.GrantOnPrincipalOptions{
 		Grantee: s.Role,

@@ -17,6 +17,10 @@ type network struct {
 	subnets       *awsec2.SubnetSelection
 	securityGroup awsec2.SecurityGroup
 	created       bool // the construct created the VPC (and so may add endpoints to it)
+	// addGlueEndpoint: a Glue interface endpoint goes into the VPC once a Glue database is granted (always for a
+	// created VPC, on request for the user's VPC).
+	addGlueEndpoint bool
+	glueReachable   bool // the security group already lets the function reach the Glue API
 }
 
 // newNetwork builds the network that props ask for. Validation has already rejected conflicting options.
@@ -24,13 +28,15 @@ func newNetwork(scope constructs.Construct, props *SparkLambdaProps, retention a
 	if props.NoVpc {
 		return &network{}
 	}
-	net := &network{vpc: props.Vpc, subnets: props.VpcSubnets}
+	net := &network{vpc: props.Vpc, subnets: props.VpcSubnets, addGlueEndpoint: props.AddGlueEndpoint}
 	if net.vpc == nil {
 		net.created = true
+		net.addGlueEndpoint = true
 		net.vpc = newIsolatedVpc(scope, props, retention)
 		net.subnets = &awsec2.SubnetSelection{SubnetType: awsec2.SubnetType_PRIVATE_ISOLATED}
-	} else if props.AddS3Endpoint {
-		net.vpc.AddGatewayEndpoint(jsii.String("S3Endpoint"), &awsec2.GatewayVpcEndpointOptions{
+	} else if props.AddS3Endpoint && net.vpc.Node().TryFindChild(jsii.String(s3EndpointID)) == nil {
+		// One endpoint per VPC, however many SparkLambdas ask for it.
+		net.vpc.AddGatewayEndpoint(jsii.String(s3EndpointID), &awsec2.GatewayVpcEndpointOptions{
 			Service: awsec2.GatewayVpcEndpointAwsService_S3(),
 			Subnets: &[]*awsec2.SubnetSelection{net.subnets},
 		})
@@ -44,6 +50,38 @@ func newNetwork(scope constructs.Construct, props *SparkLambdaProps, retention a
 	net.securityGroup.AddEgressRule(awsec2.Peer_PrefixList(s3PrefixListID(scope)), awsec2.Port_Tcp(jsii.Number(443)),
 		jsii.String("HTTPS to Amazon S3 (managed prefix list, through the gateway endpoint)"), jsii.Bool(false))
 	return net
+}
+
+// Construct ids of the endpoints the constructs add to a VPC (children of the VPC, shared by every SparkLambda in
+// it).
+const (
+	s3EndpointID   = "SparkLambdaS3Endpoint"
+	glueEndpointID = "SparkLambdaGlueEndpoint"
+)
+
+// allowGlue lets the function reach the Glue API: through a Glue interface endpoint in the VPC (one per VPC, added
+// when the construct created the VPC or AddGlueEndpoint asked for it), or else through whatever route the user's
+// VPC has to Glue (a NAT gateway or the team's own endpoint), with egress HTTPS to any IPv4 address.
+func (net *network) allowGlue() {
+	if net.vpc == nil || net.glueReachable {
+		return
+	}
+	net.glueReachable = true
+	if !net.addGlueEndpoint {
+		net.securityGroup.AddEgressRule(awsec2.Peer_AnyIpv4(), awsec2.Port_Tcp(jsii.Number(443)),
+			jsii.String("HTTPS to the Glue API through the VPC's NAT gateway or Glue endpoint"), jsii.Bool(false))
+		return
+	}
+	endpoint, ok := net.vpc.Node().TryFindChild(jsii.String(glueEndpointID)).(awsec2.InterfaceVpcEndpoint)
+	if !ok {
+		endpoint = net.vpc.AddInterfaceEndpoint(jsii.String(glueEndpointID), &awsec2.InterfaceVpcEndpointOptions{
+			Service: awsec2.InterfaceVpcEndpointAwsService_GLUE(),
+			Subnets: net.subnets,
+			Open:    jsii.Bool(false),
+		})
+	}
+	endpoint.Connections().AllowFrom(net.securityGroup, awsec2.Port_Tcp(jsii.Number(443)),
+		jsii.String("Spark Lambda to the Glue API"))
 }
 
 // newIsolatedVpc creates a VPC with isolated subnets only (no internet or NAT gateway), an S3 gateway endpoint so

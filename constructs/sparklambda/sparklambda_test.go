@@ -1,6 +1,7 @@
 package sparklambda_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -220,6 +221,9 @@ func TestOptions(t *testing.T) {
 	t.Run("existing VPC: chosen subnets, S3 endpoint added on request, no new VPC", func(t *testing.T) {
 		// The user's VPC plus the VPCs that "sized" and "glue" create by default; none for "existing".
 		template.ResourceCountIs(jsii.String("AWS::EC2::VPC"), jsii.Number(3))
+		if fixture.noVpc == nil {
+			t.Fatal("fixture not built")
+		}
 		subnets := jsonString(t, functions["existing"]["VpcConfig"])
 		if !strings.Contains(subnets, "UserVpcapp") {
 			t.Errorf("function is not in the selected subnets of the user's VPC: %s", subnets)
@@ -255,18 +259,50 @@ func TestOptions(t *testing.T) {
 		if strings.Contains(glueResources, `"*"`) {
 			t.Errorf("Glue granted on every resource: %s", glueResources)
 		}
-		glueEndpoints := 0
+		glueEndpoints := map[string]int{}
 		for id, endpoint := range resourcesOfType(t, tpl, "AWS::EC2::VPCEndpoint") {
 			props := endpoint["Properties"].(map[string]any)
 			if props["VpcEndpointType"] == "Interface" && strings.Contains(jsonString(t, props["ServiceName"]), ".glue") {
-				glueEndpoints++
-				if !strings.HasPrefix(id, "GlueVpc") {
-					t.Errorf("Glue endpoint %s added to a VPC other than the Glue function's own", id)
+				glueEndpoints[jsonString(t, props["VpcId"])]++
+				if !strings.HasPrefix(id, "GlueVpc") && !strings.HasPrefix(id, "UserVpc") {
+					t.Errorf("Glue endpoint %s is in an unexpected VPC", id)
 				}
 			}
 		}
-		if glueEndpoints != 1 {
-			t.Errorf("want 1 Glue interface endpoint, got %d", glueEndpoints)
+		// The Glue function's own VPC, and the user's VPC once for the two functions that asked for it.
+		if len(glueEndpoints) != 2 {
+			t.Errorf("want a Glue interface endpoint in 2 VPCs, got %v", glueEndpoints)
+		}
+		for vpc, count := range glueEndpoints {
+			if count != 1 {
+				t.Errorf("VPC %s has %d Glue endpoints, want 1", vpc, count)
+			}
+		}
+	})
+
+	t.Run("Glue in the user's VPC without an endpoint: HTTPS egress through the VPC's route", func(t *testing.T) {
+		// Egress to a CIDR sits inline in the security group; to a prefix list or a group, in its own resource.
+		egress := map[string][]string{}
+		for id, group := range resourcesOfType(t, tpl, "AWS::EC2::SecurityGroup") {
+			for _, rule := range asList(group["Properties"].(map[string]any)["SecurityGroupEgress"]) {
+				if rule, ok := rule.(map[string]any); ok {
+					egress[id] = append(egress[id], fmt.Sprintf("%v:%v", rule["CidrIp"], rule["FromPort"]))
+				}
+			}
+		}
+		for _, rule := range resourcesOfType(t, tpl, "AWS::EC2::SecurityGroupEgress") {
+			props := rule["Properties"].(map[string]any)
+			group := props["GroupId"].(map[string]any)["Fn::GetAtt"].([]any)[0].(string)
+			egress[group] = append(egress[group], fmt.Sprintf("other:%v", props["FromPort"]))
+		}
+		for group, targets := range egress {
+			if strings.Contains(group, "Endpoint") { // interface endpoints' own groups: AWS's default egress
+				continue
+			}
+			anyIPv4 := strings.Contains(strings.Join(targets, ","), "0.0.0.0/0:443")
+			if strings.HasPrefix(group, "UserGlueSecurityGroup") != anyIPv4 {
+				t.Errorf("security group %s egress %v: only the user-VPC Glue function may reach any IPv4 (on 443)", group, targets)
+			}
 		}
 	})
 

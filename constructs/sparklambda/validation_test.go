@@ -90,6 +90,8 @@ func TestValidation(t *testing.T) {
 		{"environment overrides an owned variable", func(p *sparklambda.SparkLambdaProps) {
 			p.Environment = map[string]string{"SPARK_SCRIPT": "other.py"}
 		}, []string{"Environment sets SPARK_SCRIPT, which the construct owns"}},
+		{"Glue endpoint without a VPC", func(p *sparklambda.SparkLambdaProps) { p.GlueDatabase = "sales"; p.AddGlueEndpoint = true },
+			[]string{"AddGlueEndpoint is true without Vpc and GlueDatabase"}},
 		{"environment overrides a Lambda variable", func(p *sparklambda.SparkLambdaProps) {
 			p.Environment = map[string]string{"AWS_REGION": "us-east-1"}
 		}, []string{"Environment sets AWS_REGION, which Lambda reserves"}},
@@ -114,6 +116,14 @@ func TestValidation(t *testing.T) {
 			}
 		})
 	}
+
+	t.Run("non-reserved AWS_ variables are allowed", func(t *testing.T) {
+		props := &sparklambda.SparkLambdaProps{Framework: sparklambda.FrameworkDelta, ScriptPath: script,
+			Environment: map[string]string{"AWS_MAX_ATTEMPTS": "1", "AWS_RETRY_MODE": "standard"}}
+		if err := props.Validate(); err != nil {
+			t.Errorf("Validate() = %v, want nil", err)
+		}
+	})
 
 	t.Run("all problems are reported at once", func(t *testing.T) {
 		props := &sparklambda.SparkLambdaProps{Framework: "X", MemorySizeMiB: 1, TimeoutSeconds: 1}
