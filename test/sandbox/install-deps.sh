@@ -1,8 +1,8 @@
 #!/bin/sh
 # Installs the machine packages the local Spark runtime and the Lambda sandbox need (Debian packages via apt-get):
 # bubblewrap (sandbox), util-linux's setpriv (non-root uid), dash + busybox (spark-class tests), patchelf (relocating
-# the Python interpreter), a Java 17 JDK, Maven (jar resolution), and pytest for the tests. Does nothing when all are
-# present, so `make runtime` stays fast; a fresh CI machine gets everything from here.
+# the Python interpreter), a Java 17 JDK and Maven (jar resolution); pytest comes pinned in .venv-e2e (test/e2e/install-tools.sh).
+# Does nothing when all are present, so `make runtime` stays fast; a fresh CI machine gets everything from here.
 set -eu
 
 need=
@@ -36,8 +36,4 @@ if [ -n "$need" ]; then
     apt-get install -y -qq --no-install-recommends $need
 fi
 
-if ! python3 -m pytest --version >/dev/null 2>&1; then
-    echo "install-deps: installing pytest"
-    python3 -m pip install --quiet "pytest==8.3.4"
-fi
 echo "install-deps: machine packages ok"

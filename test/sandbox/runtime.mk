@@ -19,8 +19,10 @@ runtime: runtime-deps
 runtime-all: runtime-deps
 	@for fw in $(RUNTIME_FRAMEWORKS); do bash test/sandbox/install-runtime.sh $$fw; done
 
+# pytest is the pinned one of the end-to-end tools venv (test/e2e/requirements.txt).
 test-runtime: runtime-all
-	python3 -m pytest -q -p no:cacheprovider test/sandbox
+	@bash test/e2e/install-tools.sh $(E2E_PYTHON)
+	$(E2E_VENV)/bin/python -m pytest -q -p no:cacheprovider test/sandbox
 
 sandbox-shell: runtime
 	bash test/sandbox/lambda-sandbox.sh -- bash -c '. "$(CURDIR)/.runtime/env-$(RUNTIME_FRAMEWORK).sh" && exec bash -i'
