@@ -8,22 +8,48 @@
 #   ICEBERG_CATALOG_TYPE          glue | hadoop (default hadoop) for the Iceberg catalog `lake`
 #   GLUE_DATABASE                 optional database (namespace) for the tables; handed to Spark as the catalog default
 #   AWS_ENDPOINT_URL_S3           local tests only: an S3-compatible endpoint (boto3 reads it natively; mapped to s3a)
+#   AWS_ENDPOINT_URL_GLUE         local tests only: a Glue-compatible endpoint for the Iceberg glue catalog (mapped to
+#                                 spark.sql.catalog.lake.glue.endpoint; Iceberg's own Glue client is given it explicitly)
+#   SPARK_LAMBDA_TMP_MIN_FREE_PCT optional, default 10: below this share of /tmp free after an invocation, the
+#                                 SparkContext is stopped so the next invocation starts on a clean spark.local.dir
 #
 # The script contract (works unchanged under spark-submit, e.g. on EMR Serverless):
 #   - the event arrives as `--event <json>` in sys.argv;
 #   - SparkSession.builder.getOrCreate() returns this invocation's session;
 #   - an optional module-level dict `RESULT` is returned to the caller (spark-submit just ignores it);
-#   - raising, or sys.exit() with a non-zero/non-None code, fails the invocation.
+#   - raising, or sys.exit() with a non-zero/non-None code, fails the invocation;
+#   - tempfile / $TMPDIR point at a per-invocation scratch directory under /tmp that is removed after the invocation
+#     (success or failure); files written elsewhere in /tmp stay for the next warm invocation (e.g. a cache).
+#
+# What is isolated between warm invocations, and what is not:
+#   isolated  - the SparkSession (temp views, SQL conf, the session catalog's temp objects, cached data);
+#             - os.environ, sys.path, sys.argv and the working directory (snapshotted and restored around the script);
+#             - modules the script imported that were not loaded before it and do not come from the image's installed
+#               code (e.g. a helper on a path the script added): dropped from sys.modules, so the next invocation
+#               imports them afresh. pyspark/py4j/boto3/botocore and every module loaded before the script stay, as do
+#               newly imported installed packages (numpy, pandas, ... cannot be re-imported in one process);
+#             - the scratch directory ($TMPDIR).
+#   shared    - the JVM and the SparkContext: hadoopConfiguration(), local properties, broadcast variables, accumulators,
+#               JVM system properties and static state, registered JVM UDFs, the persistent (warehouse) catalog;
+#             - files written to /tmp outside the scratch directory; state kept in installed modules.
+# After each invocation the handler asks the JVM to GC (so Spark's ContextCleaner deletes unreferenced shuffle and
+# broadcast files), measures free /tmp (`tmp_free_mib`) and, when it stays below SPARK_LAMBDA_TMP_MIN_FREE_PCT,
+# stops the SparkContext (its block manager files go with it) and logs why; the next invocation starts a new one.
 #
 # Response: {"status": "SUCCEEDED", "duration_s", "result", "script": {...}, "spark": {"jvm_pid", "jvm_starts",
-# "context_starts", "warm", "startup_s"}}. Every failure is raised (never returned), so the Runtime API reports the
+# "context_starts", "invocation", "new_jvm", "startup_s", "tmp_free_mib", "tmp_total_mib", "tmp_low"}}. NaN and
+# +-Infinity in RESULT become null (JSON has no such numbers). Every failure is raised (never returned), so the Runtime API reports the
 # invocation as failed and Lambda's retries and failure destinations apply.
+import gc
 import json
 import logging
+import math
 import os
 import re
-import runpy
+import shutil
 import sys
+import sysconfig
+import tempfile
 import threading
 import time
 import traceback
@@ -35,6 +61,12 @@ logger.setLevel(logging.INFO)
 FRAMEWORKS = ("DELTA", "HUDI", "ICEBERG")
 ICEBERG_CATALOG = "lake"
 SCRIPT_DIR = "/tmp/spark-scripts"
+TMP_ROOT = "/tmp"
+SCRATCH_DIR = "/tmp/invocation-scratch"  # the script's TMPDIR; emptied after every invocation
+TMP_MIN_FREE_PCT_DEFAULT = 10.0
+# Never dropped from sys.modules after a script, even when the script imported them first: the JVM gateway and the
+# AWS SDK (their module state is shared with the handler).
+KEEP_MODULE_ROOTS = frozenset({"pyspark", "py4j", "boto3", "botocore", "s3transfer", "awslambdaric", "handler"})
 SPARK_CLASS_ERROR_FILE = os.environ.get("SPARK_CLASS_ERROR_FILE", "/tmp/spark-class.err")
 
 
@@ -83,6 +115,20 @@ def _require_env(name, fix):
     return value
 
 
+def _tmp_min_free_pct(environ=None):
+    env = os.environ if environ is None else environ
+    raw = env.get("SPARK_LAMBDA_TMP_MIN_FREE_PCT", "").strip()
+    if not raw:
+        return TMP_MIN_FREE_PCT_DEFAULT
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 100:
+        raise ConfigurationError(f"environment variable SPARK_LAMBDA_TMP_MIN_FREE_PCT={raw!r} is not a number from 0 to 100")
+    return value
+
+
 def _framework():
     value = os.environ.get("SPARK_FRAMEWORK", "").strip().upper()
     if value and value not in FRAMEWORKS:
@@ -108,6 +154,7 @@ def spark_settings(environ=None):
         conf["spark.hadoop.fs.s3a.endpoint.region"] = region
     if warehouse:
         conf["spark.sql.warehouse.dir"] = warehouse
+    glue_endpoint = env.get("AWS_ENDPOINT_URL_GLUE", "").strip() or env.get("AWS_ENDPOINT_URL", "").strip()
     if framework == "ICEBERG":
         if catalog_type not in ("glue", "hadoop"):
             raise ConfigurationError(f"environment variable ICEBERG_CATALOG_TYPE={catalog_type!r} is not glue or hadoop")
@@ -121,6 +168,10 @@ def spark_settings(environ=None):
             if endpoint:
                 conf[f"{prefix}.s3.endpoint"] = endpoint
                 conf[f"{prefix}.s3.path-style-access"] = "true"
+            if glue_endpoint:
+                # Iceberg's GlueCatalog builds its own AWS SDK v2 client: give it the endpoint as a catalog property
+                # (AwsProperties "glue.endpoint") rather than relying on the SDK reading AWS_ENDPOINT_URL_GLUE.
+                conf[f"{prefix}.glue.endpoint"] = glue_endpoint
         if warehouse:
             # The hadoop catalog goes through Hadoop's FileSystem: s3:// is mapped to s3a in spark-defaults.conf.
             conf[f"{prefix}.warehouse"] = warehouse
@@ -353,6 +404,82 @@ class _InvocationSession:
         return False
 
 
+# --- the Python process state around a script -----------------------------------------------------------------
+def _installed_dirs(paths):
+    """The directories of the image's installed code: the interpreter's stdlib/site-packages and every sys.path
+    entry from before the script that is not under /tmp (e.g. /var/task, the runtime's site-packages)."""
+    dirs = {p for k, p in sysconfig.get_paths().items() if k in ("stdlib", "platstdlib", "purelib", "platlib") and p}
+    for p in paths:
+        p = os.path.abspath(p or os.getcwd())
+        if not (p == TMP_ROOT or p.startswith(TMP_ROOT + os.sep)):
+            dirs.add(p)
+    return tuple(sorted(d.rstrip(os.sep) + os.sep for d in dirs))
+
+
+def _module_files(module):
+    f = getattr(module, "__file__", None)
+    if f:
+        return [f]
+    return [p for p in (getattr(module, "__path__", None) or [])]
+
+
+def _keep_new_module(name, module, installed):
+    """A module first imported by the script stays loaded when it belongs to the image's installed code."""
+    if name.split(".", 1)[0] in KEEP_MODULE_ROOTS or name in sys.builtin_module_names:
+        return True
+    if module is None:
+        return False
+    spec = getattr(module, "__spec__", None)
+    if spec is not None and spec.origin in ("built-in", "frozen"):
+        return True
+    files = _module_files(module)
+    return bool(files) and all(os.path.abspath(f).startswith(installed) for f in files)
+
+
+class _ProcessState:
+    """Snapshots os.environ, sys.path, the working directory and sys.modules before a script and restores them after;
+    points tempfile/$TMPDIR at a fresh scratch directory for the script."""
+
+    def __enter__(self):
+        self.environ = dict(os.environ)
+        self.path = list(sys.path)
+        self.modules = set(sys.modules)
+        self.tempdir = tempfile.tempdir
+        try:
+            self.cwd = os.getcwd()
+        except OSError:
+            self.cwd = None
+        shutil.rmtree(SCRATCH_DIR, ignore_errors=True)
+        os.makedirs(SCRATCH_DIR, exist_ok=True)
+        os.environ["TMPDIR"] = SCRATCH_DIR
+        tempfile.tempdir = SCRATCH_DIR
+        return self
+
+    def __exit__(self, *exc):
+        installed = _installed_dirs(self.path)
+        dropped = []
+        for name in set(sys.modules) - self.modules:
+            if not _keep_new_module(name, sys.modules.get(name), installed):
+                sys.modules.pop(name, None)
+                dropped.append(name)
+        if dropped:
+            logger.info("dropped %d module(s) the script imported: %s", len(dropped), ", ".join(sorted(dropped)[:20]))
+        for k in set(os.environ) - set(self.environ):
+            del os.environ[k]
+        for k, v in self.environ.items():
+            if os.environ.get(k) != v:
+                os.environ[k] = v
+        sys.path[:] = self.path
+        tempfile.tempdir = self.tempdir
+        if self.cwd is not None:
+            try:
+                os.chdir(self.cwd)
+            except OSError:
+                logger.warning("could not return to the working directory %s", self.cwd)
+        shutil.rmtree(SCRATCH_DIR, ignore_errors=True)
+        return False
+
+
 # --- running the script ---------------------------------------------------------------------------------------
 def run_script(path, code, event_json, module):
     """Runs the compiled script in `module` (as __main__) with `--event <json>` in sys.argv."""
@@ -362,11 +489,41 @@ def run_script(path, code, event_json, module):
     sys.argv = [path, "--event", event_json]
     sys.modules["__main__"] = module
     try:
-        exec(code, module.__dict__)
+        with _ProcessState():
+            exec(code, module.__dict__)
     finally:
         sys.argv = saved_argv
         if saved_main is not None:
             sys.modules["__main__"] = saved_main
+
+
+# --- /tmp after each invocation -------------------------------------------------------------------------------
+def reclaim_tmp(sc, min_free_pct, usage=shutil.disk_usage, root=TMP_ROOT):
+    """After an invocation: let Spark's ContextCleaner delete unreferenced shuffle/broadcast files (a Python then a JVM
+    GC), measure free space in /tmp and, below `min_free_pct`, stop the SparkContext `sc` (deleting its block manager
+    directories) so the next invocation starts a clean one. Returns what goes in the response."""
+    gc.collect()  # releases the script's py4j proxies, so the JVM objects behind them become unreachable
+    if sc is not None and sc._jsc is not None:
+        try:
+            sc._jvm.System.gc()
+        except Exception:
+            logger.warning("could not ask the JVM to GC:\n%s", traceback.format_exc())
+    total, _, free = usage(root)
+    stopped = False
+    if total and free * 100.0 / total < min_free_pct:
+        logger.warning(
+            "only %d of %d MiB free in %s after the invocation (below SPARK_LAMBDA_TMP_MIN_FREE_PCT=%g%%): stopping "
+            "the SparkContext so its local files are deleted and the next invocation starts a new one",
+            free >> 20, total >> 20, root, min_free_pct,
+        )
+        if sc is not None and sc._jsc is not None:
+            try:
+                sc.stop()
+                stopped = True
+            except Exception:
+                logger.warning("could not stop the SparkContext:\n%s", traceback.format_exc())
+        total, _, free = usage(root)
+    return {"tmp_free_mib": free >> 20, "tmp_total_mib": total >> 20, "tmp_low": stopped}
 
 
 def _shorten(text, limit=6000):
@@ -376,8 +533,19 @@ def _shorten(text, limit=6000):
     return text[:limit] + f" ... [{len(text) - limit} more characters: see the function's log]"
 
 
+def _finite(value):
+    """NaN and +-Infinity are not JSON: they become None (null), at any depth."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    return value
+
+
 def _jsonable(value):
-    return json.loads(json.dumps(value, default=str))
+    return _finite(json.loads(json.dumps(value, default=str)))
 
 
 def handler(event, context):
@@ -386,6 +554,7 @@ def handler(event, context):
     bucket = _require_env("SCRIPT_BUCKET", "set it to the bucket that holds the PySpark script")
     key = _require_env("SPARK_SCRIPT", "set it to the S3 key of the PySpark script in SCRIPT_BUCKET")
     _framework()
+    min_free_pct = _tmp_min_free_pct()
     try:
         event_json = json.dumps(event, allow_nan=False)
     except (TypeError, ValueError) as e:
@@ -398,6 +567,7 @@ def handler(event, context):
     logger.info("running %s (etag %s, %s)", script_info["uri"], script_info["etag"],
                 "cached" if script_info["cached"] else "downloaded")
     module = types.ModuleType("__main__")
+    tmp_report = {}
     try:
         with _InvocationSession(root):
             run_script(path, code, event_json, module)
@@ -411,7 +581,13 @@ def handler(event, context):
         logger.error("script %s raised:\n%s", script_info["uri"], traceback.format_exc())
         raise ScriptFailedError(f"script {script_info['uri']} raised {type(e).__name__}: {_shorten(str(e))}") from e
     # else: a KeyboardInterrupt or similar propagates as it is
-    result = module.__dict__.get("RESULT")
+    finally:
+        result = module.__dict__.get("RESULT")
+        module.__dict__.clear()  # the script's DataFrames etc.: unreachable now, so GC can clean up after them
+        try:
+            tmp_report = reclaim_tmp(root._sc, min_free_pct)
+        except Exception:  # never mask the script's own outcome
+            logger.warning("could not reclaim /tmp after the invocation:\n%s", traceback.format_exc())
 
     return {
         "status": "SUCCEEDED",
@@ -425,6 +601,7 @@ def handler(event, context):
             "invocation": _invocations,
             "new_jvm": _spark.jvm_starts != jvm_starts_before,
             "startup_s": _spark.startup_s,
+            **tmp_report,
         },
     }
 

@@ -1,7 +1,12 @@
 # Fast checks of docker/handler.py without Spark: the environment-dependent Spark settings (endpoint override,
-# warehouse, Iceberg catalog `lake` as glue or hadoop, Glue database) and the configuration errors.
+# warehouse, Iceberg catalog `lake` as glue or hadoop, Glue database and endpoint), the configuration errors, the
+# JSON-safe RESULT (NaN/Infinity -> null), the process state restored around a script (os.environ, sys.path,
+# sys.modules, cwd, the scratch TMPDIR) and the /tmp threshold that stops the SparkContext.
 import importlib.util
+import json
 import os
+import sys
+import tempfile
 
 import pytest
 
@@ -39,6 +44,23 @@ def test_deployed_iceberg_glue_catalog():
     assert conf["spark.sql.catalog.lake.default-namespace"] == "spark_lambda_sample"
     assert not any(k.startswith("spark.hadoop.fs.s3a.endpoint") and k != "spark.hadoop.fs.s3a.endpoint.region"
                    for k in conf), "no endpoint override when deployed"
+    assert not any(k.endswith(".endpoint") and k.startswith("spark.sql.catalog.lake") for k in conf)
+
+
+def test_glue_endpoint_reaches_the_iceberg_glue_catalog():
+    env = {"SPARK_FRAMEWORK": "ICEBERG", "ICEBERG_CATALOG_TYPE": "glue", "SPARK_WAREHOUSE": "s3://b/tables",
+           "AWS_ENDPOINT_URL_S3": "http://127.0.0.1:9000", "AWS_ENDPOINT_URL_GLUE": "http://127.0.0.1:9001"}
+    conf = handler.spark_settings(env)
+    assert conf["spark.sql.catalog.lake.glue.endpoint"] == "http://127.0.0.1:9001"
+    assert conf["spark.sql.catalog.lake.s3.endpoint"] == "http://127.0.0.1:9000"
+    assert conf["spark.sql.catalog.lake.s3.path-style-access"] == "true"
+    # one endpoint for every service (AWS_ENDPOINT_URL) serves Glue too
+    env.pop("AWS_ENDPOINT_URL_GLUE")
+    env["AWS_ENDPOINT_URL"] = "http://127.0.0.1:9002"
+    assert handler.spark_settings(env)["spark.sql.catalog.lake.glue.endpoint"] == "http://127.0.0.1:9002"
+    # the hadoop catalog has no Glue client
+    env.update(ICEBERG_CATALOG_TYPE="hadoop", AWS_ENDPOINT_URL_GLUE="http://127.0.0.1:9001")
+    assert "spark.sql.catalog.lake.glue.endpoint" not in handler.spark_settings(env)
 
 
 def test_delta_gets_no_iceberg_settings():
@@ -72,3 +94,94 @@ def test_non_json_event_is_refused(monkeypatch):
     monkeypatch.delenv("SPARK_FRAMEWORK", raising=False)
     with pytest.raises(handler.EventError):
         handler.handler({"x": float("nan")}, None)
+
+
+def test_nan_and_infinity_in_result_become_null():
+    nan, inf = float("nan"), float("inf")
+    result = {"mean": nan, "max": inf, "nested": [1.5, -inf, {"deep": [nan, 0.0, None, "NaN"]}], "tuple": (inf, 2),
+              "ok": 3}
+    got = handler._jsonable(result)
+    assert got == {"mean": None, "max": None, "nested": [1.5, None, {"deep": [None, 0.0, None, "NaN"]}],
+                   "tuple": [None, 2], "ok": 3}
+    json.dumps(got, allow_nan=False)  # strict JSON: what the Runtime API hands the caller must parse anywhere
+    assert handler._jsonable(nan) is None and handler._jsonable([inf]) == [None]
+
+
+def test_process_state_is_restored_around_a_script(tmp_path, monkeypatch):
+    monkeypatch.setattr(handler, "TMP_ROOT", str(tmp_path))
+    monkeypatch.setattr(handler, "SCRATCH_DIR", str(tmp_path / "invocation-scratch"))
+    helpers = tmp_path / "helpers"
+    helpers.mkdir()
+    (helpers / "e2e_unit_helper.py").write_text("VALUE = 1\n")
+    monkeypatch.setenv("E2E_UNIT_KEEP", "before")
+    sys.modules.pop("colorsys", None)  # an installed (stdlib) module the script imports first: stays loaded
+    path_before, cwd_before = list(sys.path), os.getcwd()
+    with handler._ProcessState():
+        assert tempfile.gettempdir() == os.environ["TMPDIR"] == handler.SCRATCH_DIR
+        with open(os.path.join(tempfile.gettempdir(), "scratch.bin"), "wb") as f:
+            f.write(b"x" * 1024)
+        os.environ["E2E_UNIT_NEW"] = "leak"
+        os.environ["E2E_UNIT_KEEP"] = "changed"
+        sys.path.insert(0, str(helpers))
+        import colorsys  # noqa: F401
+        import e2e_unit_helper  # noqa: F401
+        os.chdir(tmp_path)
+    assert "E2E_UNIT_NEW" not in os.environ and os.environ["E2E_UNIT_KEEP"] == "before"
+    assert os.environ.get("TMPDIR") != handler.SCRATCH_DIR and tempfile.gettempdir() != handler.SCRATCH_DIR
+    assert sys.path == path_before and os.getcwd() == cwd_before
+    assert "e2e_unit_helper" not in sys.modules, "a helper the script imported must be imported afresh next time"
+    assert "colorsys" in sys.modules, "installed modules stay loaded"
+    assert "pyspark" not in sys.modules or sys.modules["pyspark"] is not None
+    assert not os.path.exists(handler.SCRATCH_DIR), "the scratch directory is removed after the script"
+
+
+class _FakeJvmSystem:
+    def __init__(self):
+        self.gcs = 0
+
+    def gc(self):
+        self.gcs += 1
+
+
+class _FakeSparkContext:
+    def __init__(self):
+        self._jsc = object()
+        self._jvm = type("Jvm", (), {})()
+        self._jvm.System = _FakeJvmSystem()
+        self.stops = 0
+
+    def stop(self):
+        self.stops += 1
+        self._jsc = None
+
+
+def _usage(free_mib_seq, total_mib=1000):
+    seq = list(free_mib_seq)
+
+    def usage(path):
+        free = seq.pop(0) if len(seq) > 1 else seq[0]
+        return total_mib << 20, (total_mib - free) << 20, free << 20
+    return usage
+
+
+def test_tmp_is_reported_and_a_full_tmp_stops_the_spark_context():
+    sc = _FakeSparkContext()
+    got = handler.reclaim_tmp(sc, 10, usage=_usage([400]))
+    assert got == {"tmp_free_mib": 400, "tmp_total_mib": 1000, "tmp_low": False}
+    assert sc._jvm.System.gcs == 1 and sc.stops == 0
+    got = handler.reclaim_tmp(sc, 10, usage=_usage([50, 700]))  # 5% free: stop, then report what is free after it
+    assert got == {"tmp_free_mib": 700, "tmp_total_mib": 1000, "tmp_low": True}
+    assert sc._jvm.System.gcs == 2 and sc.stops == 1
+    # a context the script stopped itself: nothing to GC or stop, still reported
+    assert handler.reclaim_tmp(sc, 10, usage=_usage([50]))["tmp_low"] is False
+
+
+@pytest.mark.parametrize("raw, expected", [("", 10.0), ("25", 25.0), ("0", 0.0), ("100", 100.0)])
+def test_tmp_threshold_setting(raw, expected):
+    assert handler._tmp_min_free_pct({"SPARK_LAMBDA_TMP_MIN_FREE_PCT": raw}) == expected
+
+
+@pytest.mark.parametrize("raw", ["ten", "-1", "101", "nan"])
+def test_bad_tmp_threshold_is_named(raw):
+    with pytest.raises(handler.ConfigurationError, match="SPARK_LAMBDA_TMP_MIN_FREE_PCT"):
+        handler._tmp_min_free_pct({"SPARK_LAMBDA_TMP_MIN_FREE_PCT": raw})

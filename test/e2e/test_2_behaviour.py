@@ -1,7 +1,9 @@
 # End-to-end handler behaviour on the warm DELTA function: any JSON event reaches the script intact (and never
 # os.environ), invocations are isolated (temp views, SQL conf), getOrCreate() returns the invocation's session,
-# sys.exit(0) is a success, a changed script is downloaded again (ETag), a script's spark.stop() is survived, and a
-# JVM that died (e.g. killed for memory) is replaced on the next invocation.
+# sys.exit(0) is a success, a changed script is downloaded again (ETag), a script's spark.stop() is survived, a
+# JVM that died (e.g. killed for memory) is replaced on the next invocation, os.environ / sys.path / helper modules /
+# the working directory do not leak into the next invocation, and /tmp is given back (scratch TMPDIR removed, shuffle
+# files cleaned, free space reported).
 import json
 
 import pytest
@@ -57,6 +59,94 @@ def test_temp_views_and_sql_conf_do_not_leak_between_invocations(f):
         assert r["result"]["builder_is_active"] is True
         assert r["result"]["jvm_active_is_builder"] is True
     assert second["spark"]["jvm_pid"] == first["spark"]["jvm_pid"] and second["spark"]["new_jvm"] is False
+
+
+# Sets an environment variable, adds a sys.path entry, writes and imports a helper module there and changes the
+# working directory; reports what it saw of the previous invocation's doing before that.
+PROCESS_PROBE = b"""
+import json, os, sys
+event = json.loads(sys.argv[sys.argv.index("--event") + 1])
+helpers = "/tmp/e2e-leak-helpers"
+seen = {
+    "env": os.environ.get("E2E_LEAK_VAR"),
+    "path_has_helpers": helpers in sys.path,
+    "helper_loaded": "e2e_leak_helper" in sys.modules,
+    "cwd": os.getcwd(),
+}
+os.environ["E2E_LEAK_VAR"] = event["value"]
+os.makedirs(helpers, exist_ok=True)
+with open(os.path.join(helpers, "e2e_leak_helper.py"), "w") as f:
+    f.write("VALUE = %r\\n" % event["value"])
+sys.path.insert(0, helpers)
+import e2e_leak_helper
+os.chdir(helpers)
+RESULT = {"seen": seen, "helper_value": e2e_leak_helper.VALUE, "pyspark_loaded": "pyspark" in sys.modules}
+"""
+
+
+def test_environment_sys_path_and_helper_modules_do_not_leak_between_invocations(f):
+    f.put_script(source=PROCESS_PROBE)
+    first = _ok(f.invoke({"value": "first"}), f)
+    second = _ok(f.invoke({"value": "second, longer"}), f)  # another size: the helper's .pyc is stale for sure
+    assert first["result"]["helper_value"] == "first"
+    seen = second["result"]["seen"]
+    assert seen["env"] is None, "os.environ set by the previous invocation leaked"
+    assert seen["path_has_helpers"] is False, "sys.path entry added by the previous invocation leaked"
+    assert seen["helper_loaded"] is False, "a helper module imported by the previous invocation stayed loaded"
+    assert second["result"]["helper_value"] == "second, longer", "the helper module was not imported afresh"
+    assert seen["cwd"] == first["result"]["seen"]["cwd"] != "/tmp/e2e-leak-helpers"
+    assert second["result"]["pyspark_loaded"] is True
+    assert second["spark"]["new_jvm"] is False and second["spark"]["jvm_pid"] == first["spark"]["jvm_pid"]
+    # The JVM gateway survived the module clean-up: Spark still works in the same JVM.
+    f.put_script("isolation_probe.py")
+    after = _ok(f.invoke({"phase": "check"}), f)
+    assert after["result"]["builder_is_active"] is True and after["spark"]["jvm_pid"] == first["spark"]["jvm_pid"]
+
+
+# Writes `write_mib` MiB into a temporary file (tempfile: the invocation's scratch TMPDIR) and shuffles data; reports
+# the free /tmp space it found when it started.
+TMP_PROBE = b"""
+import json, os, shutil, sys, tempfile
+from pyspark.sql import SparkSession
+event = json.loads(sys.argv[sys.argv.index("--event") + 1])
+free_at_start = shutil.disk_usage("/tmp").free >> 20
+spark = SparkSession.builder.getOrCreate()
+path = None
+if event["write_mib"]:
+    with tempfile.NamedTemporaryFile(delete=False, suffix=".bin") as f:
+        chunk = os.urandom(1 << 20)
+        for _ in range(event["write_mib"]):
+            f.write(chunk)
+        path = f.name
+    df = spark.range(0, 3000000).selectExpr("id % 997 AS k", "uuid() AS v").repartition(8, "k")
+    groups = df.groupBy("k").count().count()
+else:
+    groups = None
+local_dir = spark.sparkContext.getConf().get("spark.local.dir")
+shuffle_files = sum(len([n for n in names if n.startswith("shuffle_")]) for _, _, names in os.walk(local_dir))
+RESULT = {"free_at_start_mib": free_at_start, "tmpdir": tempfile.gettempdir(), "file": path,
+          "previous_file_exists": bool(event.get("previous")) and os.path.exists(event["previous"]),
+          "groups": groups, "shuffle_files": shuffle_files}
+"""
+
+
+def test_tmp_space_is_given_back_after_an_invocation(f):
+    f.put_script(source=TMP_PROBE)
+    before = _ok(f.invoke({"write_mib": 0}), f)
+    big = _ok(f.invoke({"write_mib": 200}), f)
+    after = _ok(f.invoke({"write_mib": 0, "previous": big["result"]["file"]}), f)
+    assert big["result"]["tmpdir"].startswith("/tmp/") and big["result"]["tmpdir"] != "/tmp"
+    assert big["result"]["file"].startswith(big["result"]["tmpdir"] + "/")
+    assert big["result"]["groups"] == 997 and big["result"]["shuffle_files"] > 0
+    assert after["result"]["previous_file_exists"] is False, "the scratch file outlived its invocation"
+    # The 200 MiB came back (a little slack for Spark's and Python's own files).
+    assert after["result"]["free_at_start_mib"] >= before["result"]["free_at_start_mib"] - 32
+    assert after["result"]["shuffle_files"] == 0, "the ContextCleaner did not delete the shuffle files"
+    for r in (before, big, after):
+        assert 0 < r["spark"]["tmp_free_mib"] <= r["spark"]["tmp_total_mib"]
+        assert r["spark"]["tmp_low"] is False
+    assert big["spark"]["tmp_free_mib"] >= before["spark"]["tmp_free_mib"] - 32, "reported after the clean-up"
+    assert after["spark"]["new_jvm"] is False and after["spark"]["context_starts"] == before["spark"]["context_starts"]
 
 
 def test_sys_exit_0_is_success_and_keeps_result(f):
