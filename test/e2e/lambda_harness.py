@@ -170,6 +170,10 @@ class LambdaFunction:
         })
         env.update(DUMMY_CREDENTIALS)
         env.update(self.function_env)
+        # Lambda sets no HOME for the function (it is not among Lambda's defined runtime variables, and the Python
+        # base image does not set it), and nothing outside /tmp is writable there: run without one, so anything that
+        # would write under ~ (ivy, caches) fails here as it would in Lambda. The harness's own tools keep HOME=/tmp.
+        env.pop("HOME", None)
         env = {k: v for k, v in env.items() if v is not None}
         # /var/task holds what the Dockerfile copies there: the handler (read-only in the sandbox).
         self.task_root = tempfile.mkdtemp(prefix="e2e-task-")
