@@ -74,9 +74,7 @@ test: vet test-go cfn-lint test-runtime e2e
 BENCH_FRAMEWORKS ?= HUDI DELTA ICEBERG
 BENCH_DIR := .cache/bench
 .PHONY: bench
-bench: runtime-deps
-	@for fw in $(BENCH_FRAMEWORKS); do bash test/sandbox/install-runtime.sh $$fw; done
-	@bash test/e2e/install-tools.sh $(E2E_PYTHON)
+bench: e2e-prereqs
 	@rm -rf $(BENCH_DIR); for fw in $(BENCH_FRAMEWORKS); do \
 	  echo "=== $$fw"; \
 	  $(E2E_VENV)/bin/python test/e2e/invoke.py --framework $$fw --times 3 --log-dir $(BENCH_DIR)/$$fw \

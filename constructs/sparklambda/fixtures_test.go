@@ -112,19 +112,11 @@ func environment(function map[string]any) map[string]any {
 	return variables
 }
 
-// rolePolicy returns the statements of the policy attached to the role whose logical id starts with rolePrefix.
+// rolePolicy returns the statements of the policy attached to the role whose logical id starts with rolePrefix,
+// and fails the test when there is none.
 func rolePolicy(t *testing.T, template map[string]any, rolePrefix string) []map[string]any {
 	t.Helper()
-	var statements []map[string]any
-	for id, policy := range resourcesOfType(t, template, "AWS::IAM::Policy") {
-		if !strings.HasPrefix(id, rolePrefix) {
-			continue
-		}
-		document := policy["Properties"].(map[string]any)["PolicyDocument"].(map[string]any)
-		for _, statement := range document["Statement"].([]any) {
-			statements = append(statements, statement.(map[string]any))
-		}
-	}
+	statements := policyStatements(t, template, rolePrefix)
 	if len(statements) == 0 {
 		t.Fatalf("no policy for role %s", rolePrefix)
 	}

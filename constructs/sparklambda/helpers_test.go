@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -69,11 +70,15 @@ func assertNoNagErrors(t *testing.T, stack awscdk.Stack) {
 	}
 }
 
-// policyStatements returns every statement of every AWS::IAM::Policy in the template.
-func policyStatements(t *testing.T, template map[string]any) []map[string]any {
+// policyStatements returns the statements of every AWS::IAM::Policy whose logical id starts with rolePrefix
+// ("" for all policies in the template).
+func policyStatements(t *testing.T, template map[string]any, rolePrefix string) []map[string]any {
 	t.Helper()
 	var statements []map[string]any
-	for _, policy := range resourcesOfType(t, template, "AWS::IAM::Policy") {
+	for id, policy := range resourcesOfType(t, template, "AWS::IAM::Policy") {
+		if !strings.HasPrefix(id, rolePrefix) {
+			continue
+		}
 		document := policy["Properties"].(map[string]any)["PolicyDocument"].(map[string]any)
 		for _, statement := range document["Statement"].([]any) {
 			statements = append(statements, statement.(map[string]any))

@@ -89,7 +89,7 @@ func TestDefaults(t *testing.T) {
 	})
 
 	t.Run("role: script object only, ENIs, own log group, no S3 wildcard", func(t *testing.T) {
-		assertNoS3Wildcards(t, policyStatements(t, tpl))
+		assertNoS3Wildcards(t, policyStatements(t, tpl, ""))
 		statements := rolePolicy(t, tpl, "SparkRole")
 		var sawScript, sawEni, sawLogs bool
 		for _, statement := range statements {

@@ -4,20 +4,21 @@
 #   make e2e                             the end-to-end tests for every framework (installs everything first)
 # SCRIPT defaults to the sample job (assets/scripts/table_job.py), EVENT to test/e2e/events/sample.json.
 E2E_VENV := .venv-e2e
-E2E_FRAMEWORKS ?= HUDI DELTA ICEBERG
 SCRIPT ?= assets/scripts/table_job.py
 EVENT ?= test/e2e/events/sample.json
 # The runtime's interpreter (the same Python for the harness venv and the handler's lambda-base packages).
 E2E_PYTHON = .runtime/venv/bin/python
 
-.PHONY: e2e-tools invoke e2e
+.PHONY: e2e-tools e2e-prereqs invoke e2e
 e2e-tools: runtime
+	@bash test/e2e/install-tools.sh $(E2E_PYTHON)
+
+# Every framework's runtime plus the harness tools: what e2e, test-runtime and bench run on (all cached).
+e2e-prereqs: runtime-all
 	@bash test/e2e/install-tools.sh $(E2E_PYTHON)
 
 invoke: runtime e2e-tools
 	$(E2E_VENV)/bin/python test/e2e/invoke.py --framework $(or $(FRAMEWORK),DELTA) --script $(SCRIPT) --event $(EVENT)
 
-e2e: runtime-deps
-	@for fw in $(E2E_FRAMEWORKS); do bash test/sandbox/install-runtime.sh $$fw; done
-	@bash test/e2e/install-tools.sh $(E2E_PYTHON)
+e2e: e2e-prereqs
 	$(E2E_VENV)/bin/python -m pytest -p no:cacheprovider -v -rA test/e2e

@@ -20,8 +20,7 @@ runtime-all: runtime-deps
 	@for fw in $(RUNTIME_FRAMEWORKS); do bash test/sandbox/install-runtime.sh $$fw; done
 
 # pytest is the pinned one of the end-to-end tools venv (test/e2e/requirements.txt).
-test-runtime: runtime-all
-	@bash test/e2e/install-tools.sh $(E2E_PYTHON)
+test-runtime: e2e-prereqs
 	$(E2E_VENV)/bin/python -m pytest -q -p no:cacheprovider test/sandbox
 
 sandbox-shell: runtime
