@@ -12,9 +12,12 @@ import (
 	"io/fs"
 )
 
-// Any file the Dockerfile COPYs must be listed here; a test in constructs/sparklambda checks that.
+// Any file the Dockerfile COPYs must be listed here; a test in constructs/sparklambda checks that. The image's Python
+// files are the packages under python/ (the handler and the script API sparklambda): python/*/*.py is the one list of
+// them, which the Dockerfile copies (COPY python/) and the local runtime and tests copy the same way. Named by a
+// pattern so that __init__.py is included and __pycache__ never is.
 //
-//go:embed Dockerfile versions.lock lock.sh fetch-jars.sh spark-class conf/spark-defaults*.conf handler.py
+//go:embed Dockerfile versions.lock lock.sh fetch-jars.sh spark-class conf/spark-defaults*.conf python/*/*.py
 var context embed.FS
 
 // Context returns the image build context as a read-only file system rooted at the context directory.

@@ -10,7 +10,8 @@
 #   jars FRAMEWORK --only the FRAMEWORK rows alone; `jars COMMON`: the COMMON rows alone
 #   version NAME          the version of a runtime or pypi row (e.g. java, python, spark, pyspark)
 #   sha256 NAME           the sha256 of a pypi or jar row (jar rows by group:artifact)
-#   requirements          pip lines "name==version --hash=sha256:..." for every pypi row
+#   requirements [SCOPE]  pip lines "name==version --hash=sha256:..." for the pypi rows of SCOPE (default COMMON:
+#                         every image; a framework name: that framework's own packages alone)
 #   rows                  every entry, normalised to "kind scope name version sha256"
 # LOCKFILE defaults to $VERSIONS_LOCK, else versions.lock next to this script.
 set -eu
@@ -33,7 +34,7 @@ fi
 [ -r "$lock" ] || die "cannot read lock file '$lock'"
 
 cmd=${1:-}
-[ -n "$cmd" ] || die "usage: lock.sh [-f LOCKFILE] frameworks|check FW|jars FW|COMMON [--only]|version NAME|sha256 NAME|requirements|rows"
+[ -n "$cmd" ] || die "usage: lock.sh [-f LOCKFILE] frameworks|check FW|jars FW|COMMON [--only]|version NAME|sha256 NAME|requirements [SCOPE]|rows"
 arg=${2:-}
 
 # Every entry as "kind scope name version sha256"; malformed lines are an error, not silently skipped.
@@ -89,7 +90,9 @@ case $cmd in
     version) one 4 "$arg" ;;
     sha256) one 5 "$arg" ;;
     requirements)
-        all | awk '$1 == "pypi" { printf "%s==%s --hash=sha256:%s\n", $3, $4, $5 }'
+        scope=${arg:-COMMON}
+        [ "$scope" = COMMON ] || check_framework "$scope"
+        all | awk -v s="$scope" '$1 == "pypi" && $2 == s { printf "%s==%s --hash=sha256:%s\n", $3, $4, $5 }'
         ;;
     *) die "unknown command '$cmd'" ;;
 esac

@@ -146,3 +146,28 @@ func TestDockerfileCopiesOnlyEmbeddedFiles(t *testing.T) {
 		t.Fatal("found no COPY from the build context in the Dockerfile; the check would prove nothing")
 	}
 }
+
+// TestEmbeddedPythonFilesAreTheImagesPythonFiles: docker/python/*/*.py is the one list of the image's Python files
+// (the handler package and the script API): the embedded context must hold exactly the ones on disk, so a module
+// added to a package can never be missing from the image while the local runtime and the tests have it.
+func TestEmbeddedPythonFilesAreTheImagesPythonFiles(t *testing.T) {
+	embedded, err := fs.Glob(docker.Context(), "python/*/*.py")
+	if err != nil {
+		t.Fatal(err)
+	}
+	onDisk, err := filepath.Glob(filepath.Join("..", "docker", "python", "*", "*.py"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, path := range onDisk {
+		onDisk[i] = filepath.ToSlash(strings.TrimPrefix(path, filepath.Join("..", "docker")+string(filepath.Separator)))
+	}
+	if strings.Join(embedded, "\n") != strings.Join(onDisk, "\n") {
+		t.Errorf("embedded Python files differ from docker/python on disk:\nembedded: %v\non disk:  %v", embedded, onDisk)
+	}
+	for _, required := range []string{"python/handler/__init__.py", "python/sparklambda/events.py"} {
+		if _, err := fs.Stat(docker.Context(), required); err != nil {
+			t.Errorf("the image lacks %s: %v", required, err)
+		}
+	}
+}

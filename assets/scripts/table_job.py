@@ -1,10 +1,17 @@
-# Sample PySpark job: loads the Seattle weather CSV into a Delta, Hudi or Iceberg table (create on the first run,
+# Sample PySpark job: loads Seattle weather rows into a Delta, Hudi or Iceberg table (create on the first run,
 # upsert by `date` afterwards) and reads the table back to verify its row count and schema.
 #
-# Runs unchanged on AWS Lambda (docker/handler.py) and with spark-submit (e.g. EMR Serverless):
+# Runs unchanged on AWS Lambda (the image's handler) and with spark-submit (e.g. EMR Serverless, with the image's
+# sparklambda package on the Python path):
 #   spark-submit table_job.py --event '{"input": "s3://bucket/data/seattle-weather.csv", "table": "seattle_weather"}'
-# Event fields:
-#   input      s3:// path of the CSV (required for "write")
+# What it takes (through the script API, sparklambda.events):
+#   - the plain event below, or an S3 notification (direct, via SNS/SQS, via EventBridge) for new CSV files, e.g.
+#     from the construct's AddS3Trigger on incoming/: every named object is loaded, in one upsert;
+#   - a batch of records (SQS, Kinesis, DynamoDB Streams, MSK) whose bodies are JSON rows of the CSV's columns
+#     ({"date": "2012-01-01", "temp_max": 12.8, ...}): a record that is not such a row is marked failed
+#     (events.fail: Lambda retries just those, or sends them to the failure destination) and the rest is upserted.
+# Plain event fields:
+#   input      s3:// path of the CSV, or a list of them (required for "write" unless a trigger names the files)
 #   table      table name (default seattle_weather)
 #   action     "write" (default: load + upsert + read back) or "read" (read back only)
 #   years      optional list of years to load, e.g. [2012, 2013]; default all rows
@@ -17,14 +24,15 @@
 #                chosen by the Spark configuration, never by this script
 # What it reports: the module-level dict RESULT (the Lambda handler returns it; spark-submit ignores it). It is
 # also printed as one JSON line.
-import argparse
 import datetime
 import json
 import os
 
-from pyspark.sql import SparkSession
+from pyspark.sql import SparkSession, Window
 from pyspark.sql import functions as F
 from pyspark.sql.types import DateType, DoubleType, StringType, StructField, StructType
+
+from sparklambda import events, tables
 
 CSV_SCHEMA = StructType([
     StructField("date", DateType(), False),
@@ -40,10 +48,7 @@ RESULT = {}
 
 
 def parse_event():
-    parser = argparse.ArgumentParser(description="Load the sample CSV into a table and read it back.")
-    parser.add_argument("--event", default="{}", help="the invocation event as JSON")
-    args, _ = parser.parse_known_args()
-    event = json.loads(args.event)
+    event = events.current()  # Lambda: the invocation event; spark-submit: --event <json>
     if not isinstance(event, dict):
         raise ValueError(f"the event must be a JSON object, got {type(event).__name__}")
     return event
@@ -55,15 +60,45 @@ def path_exists(spark, path):
     return hpath.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()).exists(hpath)
 
 
+def read_records(spark, event):
+    """A batch of records whose bodies are JSON rows: the good ones as a DataFrame, the bad ones marked failed."""
+    json_schema = StructType([StructField(f.name, StringType() if f.name == KEY else f.dataType) for f in CSV_SCHEMA])
+    records = events.records_df(spark, event, schema=json_schema)
+    parsed = records.withColumn("_date", F.to_date("data.date"))
+    bad = parsed.where(F.col("json_error").isNotNull() | F.col("_date").isNull())
+    failed = events.fail(bad, reason="not a JSON row with a valid date")
+    rows = parsed.where(F.col("json_error").isNull() & F.col("_date").isNotNull())
+    # The newest record of a key wins within a batch (a MERGE source must have one row per key).
+    latest = Window.partitionBy("_date").orderBy(F.col("timestamp").desc_nulls_last(), F.col("record_id").desc())
+    rows = rows.withColumn("_n", F.row_number().over(latest)).where("_n = 1")
+    return rows.select(F.col("_date").alias(KEY), *[F.col("data." + f.name) for f in CSV_SCHEMA if f.name != KEY]), failed
+
+
+def read_files(spark, event):
+    """The CSV files the event names (plain "input", or S3 notifications), one row per key (the last file wins)."""
+    paths = events.input_uris(event)
+    if not paths:
+        raise ValueError('the event has no "input": give the s3:// path of the CSV, e.g. {"input": "s3://bucket/data/seattle-weather.csv"}, '
+                         'or send an S3 notification for new CSV files')
+    df = spark.read.csv(paths, header=True, schema=CSV_SCHEMA, mode="FAILFAST").withColumn("_file", F.input_file_name())
+    if len(paths) > 1:
+        last = Window.partitionBy(KEY).orderBy(F.col("_file").desc())
+        df = df.withColumn("_n", F.row_number().over(last)).where("_n = 1").drop("_n")
+    return df.drop("_file"), paths
+
+
 def read_input(spark, event):
-    path = event.get("input")
-    if not path:
-        raise ValueError('the event has no "input": give the s3:// path of the CSV, e.g. {"input": "s3://bucket/data/seattle-weather.csv"}')
-    df = spark.read.csv(path, header=True, schema=CSV_SCHEMA, mode="FAILFAST")
+    """(rows to upsert, what they came from): files for plain and S3 events, records for batches."""
+    if events.kind(event) in events.RECORD_KINDS:
+        df, failed = read_records(spark, event)
+        source = {"records": len(events.records(event)), "failed_records": failed}
+    else:
+        df, paths = read_files(spark, event)
+        source = {"files": paths}
     years = event.get("years")
     if years:
         df = df.where(F.year(KEY).isin([int(y) for y in years]))
-    return df.withColumn(VERSION_COLUMN, F.lit(datetime.datetime.now(datetime.timezone.utc)).cast("timestamp"))
+    return df.withColumn(VERSION_COLUMN, F.lit(datetime.datetime.now(datetime.timezone.utc)).cast("timestamp")), source
 
 
 def upsert_delta(spark, df, location):
@@ -126,15 +161,18 @@ def main():
         location = f"{warehouse}/{fmt.lower()}/{table}"
         read = lambda: spark.read.format(fmt.lower()).load(location)  # noqa: E731
 
-    operation, input_rows = "read", None
+    operation, input_rows, source = "read", None, None
     if action == "write":
-        df = read_input(spark, event).cache()
+        df, source = read_input(spark, event)
+        df = df.cache()
         input_rows = df.count()
         if fmt == "DELTA":
-            operation = upsert_delta(spark, df, location)
+            with tables.write_lock(location):  # one Delta writer per table at a time (see sparklambda.tables)
+                operation = upsert_delta(spark, df, location)
         elif fmt == "HUDI":
-            operation = upsert_hudi(spark, df, location, table)
-        else:
+            with tables.write_lock(location):  # one Hudi writer per table at a time
+                operation = upsert_hudi(spark, df, location, table)
+        else:  # Iceberg's catalog coordinates its own commits (Glue, or the DynamoDB lock manager)
             operation = upsert_iceberg(spark, df, location, namespace)
         df.unpersist()
 
@@ -148,6 +186,7 @@ def main():
         "table": location,
         "operation": operation,
         "input_rows": input_rows,
+        "source": source,
         "rows": stats["rows"],
         "duplicate_keys": stats["rows"] - stats["keys"],
         "first_date": str(stats["first"]) if stats["first"] is not None else None,

@@ -21,7 +21,7 @@ def pytest_report_header(config):
 def s3():
     shutil.rmtree(LOG_DIR, ignore_errors=True)
     os.makedirs(LOG_DIR)
-    with h.S3Server(LOG_DIR) as server:
+    with h.AwsServer(LOG_DIR) as server:
         yield server
 
 

@@ -4,7 +4,9 @@
 #   .venv-e2e/lambda-base/  what the Lambda Python base image adds beside the handler (awslambdaric, boto3):
 #                           test/e2e/requirements-lambda.txt, put on the handler's PYTHONPATH inside the sandbox
 #   .venv-e2e/bin/aws-lambda-rie  the Runtime Interface Emulator binary, extracted from the pinned aws-sam-cli wheel
-#                           (test/e2e/requirements-rie.txt); nothing else of SAM is installed
+#                           (test/e2e/requirements-rie.txt); nothing else of SAM is installed, except:
+#   .venv-e2e/sam-events/   SAM's sample trigger events (samcli/lib/generated_sample_events/events/: S3Put, Sqs,
+#                           Kinesis, DynamoDB, ScheduledEvent, ...), mustache templates the tests fill in
 # Usage: install-tools.sh PYTHON   (the runtime's interpreter, so the lambda-base wheels match its version)
 set -euo pipefail
 umask 022
@@ -41,13 +43,21 @@ log "downloading the pinned aws-sam-cli wheel (no dependencies) for $rie ..."
 rm -rf "$CACHE/rie"
 "$VENV/bin/python" -m pip download "${PIP_OPTS[@]}" --quiet --no-deps --require-hashes --only-binary=:all: \
     -d "$CACHE/rie" -r "$HERE/requirements-rie.txt"
-"$VENV/bin/python" - "$CACHE/rie" "$rie" "$VENV/bin/aws-lambda-rie" <<'PYEOF'
-# Extract one member of the downloaded wheel (a zip) without installing it.
+"$VENV/bin/python" - "$CACHE/rie" "$rie" "$VENV/bin/aws-lambda-rie" "$VENV/sam-events" <<'PYEOF'
+# Extract the RIE binary and the sample events from the downloaded wheel (a zip) without installing it.
 import glob, os, sys, zipfile
-src, name, dest = sys.argv[1:]
+src, name, dest, events = sys.argv[1:]
 wheel, = glob.glob(os.path.join(src, "*.whl"))
-with zipfile.ZipFile(wheel) as z, open(dest + ".tmp", "wb") as out:
-    out.write(z.read("samcli/local/rapid/" + name))
+prefix = "samcli/lib/generated_sample_events/events/"
+with zipfile.ZipFile(wheel) as z:
+    with open(dest + ".tmp", "wb") as out:
+        out.write(z.read("samcli/local/rapid/" + name))
+    for member in z.namelist():
+        if member.startswith(prefix) and member.endswith(".json"):
+            target = os.path.join(events, member[len(prefix):])
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            with open(target, "wb") as out:
+                out.write(z.read(member))
 os.chmod(dest + ".tmp", 0o755)
 os.replace(dest + ".tmp", dest)
 PYEOF

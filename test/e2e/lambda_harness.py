@@ -1,7 +1,9 @@
-# Local Lambda harness for `make invoke` and the end-to-end tests: a real S3-compatible server (moto) on 127.0.0.1,
-# and a "function": the Runtime Interface Emulator + awslambdaric + docker/handler.py running inside
+# Local Lambda harness for `make invoke` and the end-to-end tests: moto's server on 127.0.0.1 (a real S3-compatible
+# server, with the DynamoDB and Glue APIs of the same process for commit coordination and the Iceberg Glue catalog),
+# and a "function": the Runtime Interface Emulator + awslambdaric + the handler package (docker/python) running inside
 # test/sandbox/lambda-sandbox.sh (Lambda's rules), invoked over HTTP through the Runtime API's Invoke endpoint.
 # Only 127.0.0.1 is ever contacted; every process started here is stopped by the context managers.
+import glob
 import json
 import os
 import shutil
@@ -20,7 +22,20 @@ RIE = os.path.join(VENV, "bin", "aws-lambda-rie")
 LAMBDA_BASE = os.path.join(VENV, "lambda-base")
 SANDBOX = os.path.join(ROOT, "test", "sandbox", "lambda-sandbox.sh")
 RUNTIME_DIR = os.environ.get("RUNTIME_DIR", os.path.join(ROOT, ".runtime"))
-HANDLER_FILES = ("handler.py",)  # what the Dockerfile copies into /var/task
+PYTHON_DIR = os.path.join(ROOT, "docker", "python")  # what the Dockerfile copies into /var/task (COPY python/)
+
+
+def image_python_files():
+    """docker/python/*/*.py: the one list of the image's Python files (also embedded by docker/embed.go)."""
+    return sorted(glob.glob(os.path.join(PYTHON_DIR, "*", "*.py")))
+
+
+def copy_image_python_files(dest):
+    for path in image_python_files():
+        rel = os.path.relpath(path, PYTHON_DIR)
+        os.makedirs(os.path.join(dest, os.path.dirname(rel)), mode=0o755, exist_ok=True)
+        shutil.copy(path, os.path.join(dest, rel))
+        os.chmod(os.path.join(dest, rel), 0o644)
 INVOKE_PATH = "/2015-03-31/functions/function/invocations"
 # Role-like dummy credentials: the moto server accepts any; s3a and boto3 read them from the environment.
 DUMMY_CREDENTIALS = {
@@ -65,34 +80,35 @@ def _stop(proc, timeout=20):
             proc.wait()
 
 
-class S3Server:
-    """moto's S3 server on 127.0.0.1:<free port>, in its own process."""
+class AwsServer:
+    """moto's server on 127.0.0.1:<free port>, in its own process: S3, DynamoDB and Glue on one endpoint (moto routes
+    each request by its signature's service)."""
 
     def __init__(self, log_dir):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.log_path = os.path.join(log_dir, "s3-server.log")
+        self.log_path = os.path.join(log_dir, "aws-server.log")
         self.proc = None
 
     def __enter__(self):
-        progress(f"starting the S3 server (moto) on {self.url}")
+        progress(f"starting the S3/DynamoDB/Glue server (moto) on {self.url}")
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
             [os.path.join(VENV, "bin", "python"), "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
             stdout=log, stderr=subprocess.STDOUT, env={**_base_env(), **DUMMY_CREDENTIALS},
         )
         log.close()
-        wait_for_port(self.port, self.proc, 60, "the S3 server")
+        wait_for_port(self.port, self.proc, 60, "the moto server")
         return self
 
     def __exit__(self, *exc):
         _stop(self.proc)
         return False
 
-    def client(self):
+    def client(self, service="s3"):
         import boto3
 
-        return boto3.client("s3", endpoint_url=self.url, region_name="us-east-1",
+        return boto3.client(service, endpoint_url=self.url, region_name="us-east-1",
                             aws_access_key_id=DUMMY_CREDENTIALS["AWS_ACCESS_KEY_ID"],
                             aws_secret_access_key=DUMMY_CREDENTIALS["AWS_SECRET_ACCESS_KEY"])
 
@@ -128,10 +144,12 @@ class InvokeResult:
         except ValueError:
             self.payload = body
         p = self.payload if isinstance(self.payload, dict) else {}
+        # The RIE answers a timed-out invocation with a plain-text body and no error header: a failure all the same.
+        self.timed_out = isinstance(self.payload, str) and self.payload.startswith("Task timed out after")
         self.failed = bool(headers.get("X-Amz-Function-Error")) or ("errorType" in p and "errorMessage" in p) \
-            or status >= 400
-        self.error_type = p.get("errorType") if self.failed else None
-        self.error_message = p.get("errorMessage", body) if self.failed else None
+            or status >= 400 or self.timed_out
+        self.error_type = ("TimedOut" if self.timed_out else p.get("errorType")) if self.failed else None
+        self.error_message = (body if self.timed_out else p.get("errorMessage", body)) if self.failed else None
 
     def __repr__(self):
         return f"InvokeResult(failed={self.failed}, seconds={self.seconds:.1f}, payload={self.raw[:2000]!r})"
@@ -164,7 +182,8 @@ class LambdaFunction:
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(self.memory),
             "AWS_LAMBDA_FUNCTION_TIMEOUT": str(self.timeout),
             "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
-            "PYTHONPATH": LAMBDA_BASE,
+            # the base image's packages, then the framework's own (the runtime's pylib-<FW>, as in the image)
+            "PYTHONPATH": ":".join(p for p in (LAMBDA_BASE, env.get("PYTHONPATH", "")) if p),
             "PYTHONUNBUFFERED": "1",
             "TZ": ":UTC",
         })
@@ -177,8 +196,7 @@ class LambdaFunction:
         env = {k: v for k, v in env.items() if v is not None}
         # /var/task holds what the Dockerfile copies there: the handler (read-only in the sandbox).
         self.task_root = tempfile.mkdtemp(prefix="e2e-task-")
-        for f in HANDLER_FILES:
-            shutil.copy(os.path.join(ROOT, "docker", f), self.task_root)
+        copy_image_python_files(self.task_root)
         os.chmod(self.task_root, 0o755)
         cmd = ["bash", SANDBOX, "--memory", str(self.memory), "--tmp-size", str(self.tmp_size),
                "--task-root", self.task_root, "--",
@@ -229,24 +247,110 @@ SAMPLE_DATA = os.path.join(ROOT, "assets", "data", "seattle-weather.csv")
 SAMPLE_SCRIPT = os.path.join(ROOT, "assets", "scripts", "table_job.py")
 
 
-def function_env(framework, s3, bucket=BUCKET, script_key=SCRIPT_KEY):
-    """The environment the SparkLambda construct gives the function, pointed at the local S3 server."""
-    return {
+# The key schema of the commit-coordination table: what the SparkLambda construct creates (constructs/sparklambda),
+# what Iceberg's DynamoDbLockManager expects, and what sparklambda.tables.write_lock uses (Delta, Hudi).
+LOCK_TABLE_KEYS = [("entityId", "HASH")]
+
+
+def lock_table_name(bucket, framework):
+    return f"{bucket}-{framework.lower()}-commits"
+
+
+def create_lock_table(server, framework, name):
+    """The commit-coordination table, as the construct creates it (on-demand); no-op when it exists."""
+    ddb = server.client("dynamodb")
+    keys = LOCK_TABLE_KEYS
+    try:
+        ddb.create_table(TableName=name, BillingMode="PAY_PER_REQUEST",
+                         KeySchema=[{"AttributeName": a, "KeyType": t} for a, t in keys],
+                         AttributeDefinitions=[{"AttributeName": a, "AttributeType": "S"} for a, _ in keys])
+    except ddb.exceptions.ResourceInUseException:
+        pass
+    return name
+
+
+def function_env(framework, s3, bucket=BUCKET, script_key=SCRIPT_KEY, coordination="dynamodb"):
+    """The environment the SparkLambda construct gives the function, pointed at the local moto server. With
+    coordination "dynamodb" (the construct's default) the commit-coordination table is created too; "none" is the
+    construct's explicit single-writer opt-out."""
+    env = {
         "SCRIPT_BUCKET": bucket,
         "SPARK_SCRIPT": script_key,
         "SPARK_FRAMEWORK": framework,
         "SPARK_WAREHOUSE": f"s3://{bucket}/tables",
         "ICEBERG_CATALOG_TYPE": "hadoop",  # deployed: glue
         "AWS_ENDPOINT_URL_S3": s3.url,
+        "AWS_ENDPOINT_URL_DYNAMODB": s3.url,
+        "SPARK_LAMBDA_COMMIT_COORDINATION": coordination,
     }
+    if coordination == "dynamodb":
+        env["SPARK_LAMBDA_LOCK_TABLE"] = create_lock_table(s3, framework, lock_table_name(bucket, framework))
+    return env
 
 
-def prepare_bucket(s3, script_path, bucket=BUCKET, data_path=SAMPLE_DATA):
+def prepare_bucket(s3, script_path, bucket=BUCKET, data_path=SAMPLE_DATA, data_paths=None):
+    """Creates the bucket and uploads the script to SCRIPT_KEY and each data file to data/<basename> (by default
+    the sample CSV, at DATA_KEY)."""
     c = s3.client()
-    c.create_bucket(Bucket=bucket)
+    try:
+        c.create_bucket(Bucket=bucket)
+    except c.exceptions.BucketAlreadyOwnedByYou:
+        pass
     with open(script_path, "rb") as f:
         c.put_object(Bucket=bucket, Key=SCRIPT_KEY, Body=f.read())
-    with open(data_path, "rb") as f:
-        c.put_object(Bucket=bucket, Key=DATA_KEY, Body=f.read())
-    progress(f"uploaded {os.path.relpath(script_path, ROOT)} to s3://{bucket}/{SCRIPT_KEY} and "
-             f"{os.path.relpath(data_path, ROOT)} to s3://{bucket}/{DATA_KEY}")
+    uploaded = []
+    for path in data_paths or [data_path]:
+        key = "data/" + os.path.basename(path)
+        with open(path, "rb") as f:
+            c.put_object(Bucket=bucket, Key=key, Body=f.read())
+        uploaded.append(f"s3://{bucket}/{key}")
+    progress(f"uploaded {os.path.relpath(script_path, ROOT)} to s3://{bucket}/{SCRIPT_KEY} and the data to "
+             f"{', '.join(uploaded)}")
+    return uploaded
+
+
+def run_rounds(functions, rounds, on_result=None):
+    """Runs `rounds` (a list of lists of events) on `functions` (execution environments): each round's events at the
+    same time, the i-th on functions[i]; the next round starts when the last one ended. Returns one entry per
+    invocation, in round order then environment order: {"round", "environment", "status", "seconds", "result", "cold",
+    and "error" / "batchItemFailures" / "commit_conflicts" where there are some, "invoke": the InvokeResult}."""
+    entries = []
+    warm = set()  # environments that have served an invocation: the first one of each is its cold start
+    for round_no, events in enumerate(rounds, start=1):
+        if len(events) > len(functions):
+            raise ValueError(f"round {round_no} has {len(events)} events for {len(functions)} environments")
+        got = [None] * len(events)
+
+        def call(i, event):
+            got[i] = functions[i].invoke(event)
+
+        threads = [threading.Thread(target=call, args=(i, e)) for i, e in enumerate(events)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        for i, r in enumerate(got):
+            p = r.payload if isinstance(r.payload, dict) else {}
+            entry = {"round": round_no, "environment": i + 1, "status": "FAILED" if r.failed else "SUCCEEDED",
+                     "seconds": round(r.seconds, 3), "result": None if r.failed else p.get("result"),
+                     "cold": i not in warm, "invoke": r}
+            warm.add(i)
+            if r.failed:
+                entry["error"] = {"errorType": r.error_type, "errorMessage": str(r.error_message)[:2000]}
+            if "batchItemFailures" in p:
+                entry["batchItemFailures"] = p["batchItemFailures"]
+            if p.get("commit_conflicts"):
+                entry["commit_conflicts"] = p["commit_conflicts"]
+            entries.append(entry)
+            if on_result:
+                on_result(entry)
+    return entries
+
+
+def summary(entries):
+    """The machine-readable summary of run_rounds' entries (the `invoke-summary:` line's JSON)."""
+    return {
+        "invocations": len(entries),
+        "failed": sum(e["status"] == "FAILED" for e in entries),
+        "results": [{k: v for k, v in e.items() if k != "invoke"} for e in entries],
+    }

@@ -1,8 +1,7 @@
-# Fast checks of docker/handler.py without Spark: the environment-dependent Spark settings (endpoint override,
+# Fast checks of the handler package (docker/python/handler) without Spark: the environment-dependent Spark settings (endpoint override,
 # warehouse, Iceberg catalog `lake` as glue or hadoop, Glue database and endpoint), the configuration errors, the
 # JSON-safe RESULT (NaN/Infinity -> null), the process state restored around a script (os.environ, sys.path,
 # sys.modules, cwd, the scratch TMPDIR) and the /tmp threshold that stops the SparkContext.
-import importlib.util
 import json
 import os
 import sys
@@ -12,13 +11,13 @@ import pytest
 
 import lambda_harness as h
 
-spec = importlib.util.spec_from_file_location("handler_under_test", os.path.join(h.ROOT, "docker", "handler.py"))
-handler = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(handler)
+sys.path.insert(0, h.PYTHON_DIR)
+import handler  # noqa: E402  (the image's /var/task package; no JVM starts: SCRIPT_BUCKET is unset here)
+from handler import config, isolation, response  # noqa: E402
 
 
 def test_local_iceberg_hadoop_catalog_with_endpoint():
-    conf = handler.spark_settings({
+    conf = config.spark_settings({
         "SPARK_FRAMEWORK": "ICEBERG", "ICEBERG_CATALOG_TYPE": "hadoop", "SPARK_WAREHOUSE": "s3://b/tables/",
         "AWS_ENDPOINT_URL_S3": "http://127.0.0.1:9000", "AWS_REGION": "eu-west-1",
     })
@@ -34,7 +33,7 @@ def test_local_iceberg_hadoop_catalog_with_endpoint():
 
 
 def test_deployed_iceberg_glue_catalog():
-    conf = handler.spark_settings({
+    conf = config.spark_settings({
         "SPARK_FRAMEWORK": "ICEBERG", "ICEBERG_CATALOG_TYPE": "glue", "SPARK_WAREHOUSE": "s3://b/tables",
         "GLUE_DATABASE": "spark_lambda_sample", "AWS_REGION": "eu-west-1",
     })
@@ -50,21 +49,21 @@ def test_deployed_iceberg_glue_catalog():
 def test_glue_endpoint_reaches_the_iceberg_glue_catalog():
     env = {"SPARK_FRAMEWORK": "ICEBERG", "ICEBERG_CATALOG_TYPE": "glue", "SPARK_WAREHOUSE": "s3://b/tables",
            "AWS_ENDPOINT_URL_S3": "http://127.0.0.1:9000", "AWS_ENDPOINT_URL_GLUE": "http://127.0.0.1:9001"}
-    conf = handler.spark_settings(env)
+    conf = config.spark_settings(env)
     assert conf["spark.sql.catalog.lake.glue.endpoint"] == "http://127.0.0.1:9001"
     assert conf["spark.sql.catalog.lake.s3.endpoint"] == "http://127.0.0.1:9000"
     assert conf["spark.sql.catalog.lake.s3.path-style-access"] == "true"
     # one endpoint for every service (AWS_ENDPOINT_URL) serves Glue too
     env.pop("AWS_ENDPOINT_URL_GLUE")
     env["AWS_ENDPOINT_URL"] = "http://127.0.0.1:9002"
-    assert handler.spark_settings(env)["spark.sql.catalog.lake.glue.endpoint"] == "http://127.0.0.1:9002"
+    assert config.spark_settings(env)["spark.sql.catalog.lake.glue.endpoint"] == "http://127.0.0.1:9002"
     # the hadoop catalog has no Glue client
     env.update(ICEBERG_CATALOG_TYPE="hadoop", AWS_ENDPOINT_URL_GLUE="http://127.0.0.1:9001")
-    assert "spark.sql.catalog.lake.glue.endpoint" not in handler.spark_settings(env)
+    assert "spark.sql.catalog.lake.glue.endpoint" not in config.spark_settings(env)
 
 
 def test_delta_gets_no_iceberg_settings():
-    conf = handler.spark_settings({"SPARK_FRAMEWORK": "DELTA", "SPARK_WAREHOUSE": "s3://b/t"})
+    conf = config.spark_settings({"SPARK_FRAMEWORK": "DELTA", "SPARK_WAREHOUSE": "s3://b/t"})
     assert conf == {"spark.sql.warehouse.dir": "s3://b/t"}
 
 
@@ -74,7 +73,7 @@ def test_delta_gets_no_iceberg_settings():
 ])
 def test_bad_catalog_configuration_is_named(env, fragment):
     with pytest.raises(handler.ConfigurationError, match=fragment.replace("(", r"\(")):
-        handler.spark_settings(env)
+        config.spark_settings(env)
 
 
 def test_missing_variables_are_named_before_anything_runs(monkeypatch):
@@ -100,24 +99,24 @@ def test_nan_and_infinity_in_result_become_null():
     nan, inf = float("nan"), float("inf")
     result = {"mean": nan, "max": inf, "nested": [1.5, -inf, {"deep": [nan, 0.0, None, "NaN"]}], "tuple": (inf, 2),
               "ok": 3}
-    got = handler._jsonable(result)
+    got = response.jsonable(result)
     assert got == {"mean": None, "max": None, "nested": [1.5, None, {"deep": [None, 0.0, None, "NaN"]}],
                    "tuple": [None, 2], "ok": 3}
     json.dumps(got, allow_nan=False)  # strict JSON: what the Runtime API hands the caller must parse anywhere
-    assert handler._jsonable(nan) is None and handler._jsonable([inf]) == [None]
+    assert response.jsonable(nan) is None and response.jsonable([inf]) == [None]
 
 
 def test_process_state_is_restored_around_a_script(tmp_path, monkeypatch):
-    monkeypatch.setattr(handler, "TMP_ROOT", str(tmp_path))
-    monkeypatch.setattr(handler, "SCRATCH_DIR", str(tmp_path / "invocation-scratch"))
+    monkeypatch.setattr(isolation, "TMP_ROOT", str(tmp_path))
+    monkeypatch.setattr(isolation, "SCRATCH_DIR", str(tmp_path / "invocation-scratch"))
     helpers = tmp_path / "helpers"
     helpers.mkdir()
     (helpers / "e2e_unit_helper.py").write_text("VALUE = 1\n")
     monkeypatch.setenv("E2E_UNIT_KEEP", "before")
     sys.modules.pop("colorsys", None)  # an installed (stdlib) module the script imports first: stays loaded
     path_before, cwd_before = list(sys.path), os.getcwd()
-    with handler._ProcessState():
-        assert tempfile.gettempdir() == os.environ["TMPDIR"] == handler.SCRATCH_DIR
+    with isolation.ProcessState():
+        assert tempfile.gettempdir() == os.environ["TMPDIR"] == isolation.SCRATCH_DIR
         with open(os.path.join(tempfile.gettempdir(), "scratch.bin"), "wb") as f:
             f.write(b"x" * 1024)
         os.environ["E2E_UNIT_NEW"] = "leak"
@@ -127,12 +126,12 @@ def test_process_state_is_restored_around_a_script(tmp_path, monkeypatch):
         import e2e_unit_helper  # noqa: F401
         os.chdir(tmp_path)
     assert "E2E_UNIT_NEW" not in os.environ and os.environ["E2E_UNIT_KEEP"] == "before"
-    assert os.environ.get("TMPDIR") != handler.SCRATCH_DIR and tempfile.gettempdir() != handler.SCRATCH_DIR
+    assert os.environ.get("TMPDIR") != isolation.SCRATCH_DIR and tempfile.gettempdir() != isolation.SCRATCH_DIR
     assert sys.path == path_before and os.getcwd() == cwd_before
     assert "e2e_unit_helper" not in sys.modules, "a helper the script imported must be imported afresh next time"
     assert "colorsys" in sys.modules, "installed modules stay loaded"
     assert "pyspark" not in sys.modules or sys.modules["pyspark"] is not None
-    assert not os.path.exists(handler.SCRATCH_DIR), "the scratch directory is removed after the script"
+    assert not os.path.exists(isolation.SCRATCH_DIR), "the scratch directory is removed after the script"
 
 
 class _FakeJvmSystem:
@@ -166,22 +165,22 @@ def _usage(free_mib_seq, total_mib=1000):
 
 def test_tmp_is_reported_and_a_full_tmp_stops_the_spark_context():
     sc = _FakeSparkContext()
-    got = handler.reclaim_tmp(sc, 10, usage=_usage([400]))
+    got = isolation.reclaim_tmp(sc, 10, usage=_usage([400]))
     assert got == {"tmp_free_mib": 400, "tmp_total_mib": 1000, "tmp_low": False}
     assert sc._jvm.System.gcs == 1 and sc.stops == 0
-    got = handler.reclaim_tmp(sc, 10, usage=_usage([50, 700]))  # 5% free: stop, then report what is free after it
+    got = isolation.reclaim_tmp(sc, 10, usage=_usage([50, 700]))  # 5% free: stop, then report what is free after it
     assert got == {"tmp_free_mib": 700, "tmp_total_mib": 1000, "tmp_low": True}
     assert sc._jvm.System.gcs == 2 and sc.stops == 1
     # a context the script stopped itself: nothing to GC or stop, still reported
-    assert handler.reclaim_tmp(sc, 10, usage=_usage([50]))["tmp_low"] is False
+    assert isolation.reclaim_tmp(sc, 10, usage=_usage([50]))["tmp_low"] is False
 
 
 @pytest.mark.parametrize("raw, expected", [("", 10.0), ("25", 25.0), ("0", 0.0), ("100", 100.0)])
 def test_tmp_threshold_setting(raw, expected):
-    assert handler._tmp_min_free_pct({"SPARK_LAMBDA_TMP_MIN_FREE_PCT": raw}) == expected
+    assert config.tmp_min_free_pct({"SPARK_LAMBDA_TMP_MIN_FREE_PCT": raw}) == expected
 
 
 @pytest.mark.parametrize("raw", ["ten", "-1", "101", "nan"])
 def test_bad_tmp_threshold_is_named(raw):
     with pytest.raises(handler.ConfigurationError, match="SPARK_LAMBDA_TMP_MIN_FREE_PCT"):
-        handler._tmp_min_free_pct({"SPARK_LAMBDA_TMP_MIN_FREE_PCT": raw})
+        config.tmp_min_free_pct({"SPARK_LAMBDA_TMP_MIN_FREE_PCT": raw})

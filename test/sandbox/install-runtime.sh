@@ -6,8 +6,10 @@
 # Layout (everything world-readable, so the sandbox's non-root uid can use it):
 #   .runtime/python/            a private copy of CPython <lock python> when the host's interpreter lives where the
 #                               sandbox uid cannot go (pyenv under /root, mode 700); RUNPATH made relative
-#   .runtime/venv/              ONE venv for all frameworks: pyspark + py4j from the lock; pyspark's own
-#                               bin/spark-class is left STOCK (the regression test needs it)
+#   .runtime/venv/              ONE venv for all frameworks: the lock's COMMON PyPI packages (pyspark, py4j, the script
+#                               API's Powertools); pyspark's own bin/spark-class is left STOCK (the regression test
+#                               needs it)
+#   .runtime/pylib-<FW>/        the framework's own PyPI packages (DELTA: delta-spark), on PYTHONPATH for <FW> only
 #   .runtime/jarstore/          the lock's jars, sha256-verified (shared by the frameworks, never copied twice)
 #   .runtime/spark-<FW>/        SPARK_HOME: bin/ (pyspark's scripts, symlinked, with OUR spark-class), jars/
 #                               (symlinks: pyspark's jars + the framework's), conf/spark-defaults.conf
@@ -141,11 +143,29 @@ else
     log "installing pyspark + py4j into the venv ..."
     "$VPY" -m pip install --quiet --no-index --no-deps "$wheeldir"/pyspark-"$PYSPARK_VER"-*.whl "$py4j_whl"
     "$VPY" -c "import pyspark, py4j; assert pyspark.__version__ == '$PYSPARK_VER', pyspark.__version__"
+    printf '%s\n' "$REQS" | grep -v -E '^(pyspark|py4j)==' > "$CACHE/requirements-rest.txt" || true
+    if [ -s "$CACHE/requirements-rest.txt" ]; then
+        log "installing the other COMMON packages of the lock (hash-pinned wheels) ..."
+        "$VPY" -m pip install --quiet --require-hashes --only-binary=:all: --default-timeout=1000 --retries 10 \
+            -r "$CACHE/requirements-rest.txt"
+    fi
     chmod -R a+rX "$RT/venv"
     echo "$VENV_KEY" > "$RT/venv/.stamp"
 fi
 VPY=$RT/venv/bin/python
 PYSPARK_DIR=$("$VPY" -c 'import os, pyspark; print(os.path.dirname(pyspark.__file__))')
+
+# --- the framework's own PyPI packages (as the Dockerfile: hash-pinned, --no-deps) --------------------------------
+FW_REQS=$(sh "$LOCKSH" requirements "$FW")
+rm -rf "$RT/pylib-$FW"
+mkdir -p "$RT/pylib-$FW"
+if [ -n "$FW_REQS" ]; then
+    printf '%s\n' "$FW_REQS" > "$CACHE/requirements-$FW.txt"
+    log "installing the $FW Python packages into $RT/pylib-$FW ..."
+    "$VPY" -m pip install --quiet --require-hashes --no-deps --only-binary=:all: --default-timeout=1000 --retries 10 \
+        --target "$RT/pylib-$FW" -r "$CACHE/requirements-$FW.txt"
+fi
+chmod -R a+rX "$RT/pylib-$FW"
 
 # --- jars (sha256-verified by fetch-jars.sh) ----------------------------------------------------------------
 log "fetching + verifying the $FW jars ..."
@@ -185,6 +205,7 @@ export PYTHON=$VPY
 export PYSPARK_PYTHON=$VPY
 export PYSPARK_DRIVER_PYTHON=$VPY
 export RUNTIME_VENV=$RT/venv
+export PYTHONPATH=$RT/pylib-$FW
 export SPARK_LOCAL_IP=127.0.0.1
 export PATH=$RT/venv/bin:$JAVA_HOME_RT/bin:\${PATH:-/usr/local/bin:/usr/bin:/bin}
 EOF

@@ -86,9 +86,22 @@ def test_lock_sh_rejects_unknown_framework_listing_valid_ones():
 
 def test_lock_sh_requirements_are_hash_pinned():
     lines = lock("requirements").splitlines()
-    assert sorted(line.split("==")[0] for line in lines) == ["py4j", "pyspark"]
-    for line in lines:
+    assert sorted(line.split("==")[0] for line in lines) == [
+        "aws-lambda-powertools", "jmespath", "py4j", "pyspark", "typing-extensions"]
+    assert lock("requirements", "COMMON").splitlines() == lines
+    assert [line.split("==")[0] for line in lock("requirements", "DELTA").splitlines()] == ["delta-spark"]
+    assert lock("requirements", "HUDI") == "" and lock("requirements", "ICEBERG") == ""
+    for line in lines + lock("requirements", "DELTA").splitlines():
         assert re.match(r"^[a-z0-9_.-]+==[0-9][0-9a-z.]* --hash=sha256:[0-9a-f]{64}$", line), line
+
+
+def test_delta_python_api_matches_the_delta_jars():
+    assert lock("version", "delta-spark").strip() == lock("version", "io.delta:delta-spark_2.12").strip()
+
+
+def test_harness_powertools_is_the_images():
+    reqs = (DOCKER.parent / "test" / "e2e" / "requirements.in").read_text()
+    assert f"aws-lambda-powertools=={lock('version', 'aws-lambda-powertools').strip()}" in reqs
 
 
 def test_lock_sh_rejects_a_malformed_lock(tmp_path):
@@ -198,7 +211,8 @@ def test_dockerfile_base_images_agree_with_the_lock():
 
 def test_dockerfile_reads_the_lock_through_lock_sh_and_verifies_jars():
     text = "\n".join(instructions())
-    assert "sh lock.sh requirements" in text
+    assert "sh lock.sh requirements COMMON" in text
+    assert 'sh lock.sh requirements "${FRAMEWORK}"' in text and "--no-deps" in text
     assert "sh lock.sh version java" in text
     assert "--require-hashes" in text and "--no-cache-dir" in text and "--default-timeout=1000" in text
     assert "--retries" in text
@@ -217,13 +231,14 @@ def test_dockerfile_copies_only_the_known_context_files():
             parts = [p for p in parts if not p.startswith("--")]
             sources += parts[:-1]
     assert sorted(sources) == sorted(
-        ["versions.lock", "lock.sh", "./", "fetch-jars.sh", "conf/", "spark-class", "handler.py"]
+        ["versions.lock", "lock.sh", "./", "fetch-jars.sh", "conf/", "spark-class", "python/"]
     ) or sorted(s for s in sources if s != "./") == sorted(
-        ["versions.lock", "lock.sh", "fetch-jars.sh", "conf/", "spark-class", "handler.py"]
+        ["versions.lock", "lock.sh", "fetch-jars.sh", "conf/", "spark-class", "python/"]
     ), sources
     for s in sources:
-        if s not in ("./", "handler.py"):  # handler.py belongs to the handler work
+        if s != "./":
             assert (DOCKER / s).exists(), s
+    assert (DOCKER / "python" / "handler" / "__init__.py").exists(), "handler.handler is the image's entry point"
     for fw in frameworks():
         assert (DOCKER / "conf" / ("spark-defaults-%s.conf" % fw)).exists()
 
@@ -235,8 +250,9 @@ def test_dockerfile_layers_go_from_big_and_stable_to_small():
         text.index("--require-hashes"),
         text.index("COPY --from=jars-common"),
         text.index("COPY --from=jars "),
-        text.index("COPY --from=conf"),
+        text.index("COPY --from=conf /conf/requirements-framework.txt"),
+        text.index("COPY --from=conf /conf/spark-defaults.conf"),
         text.index("COPY spark-class"),
-        text.index("COPY handler.py"),
+        text.index("COPY python/"),
     ]
     assert order == sorted(order)

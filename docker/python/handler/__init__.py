@@ -1,0 +1,160 @@
+# AWS Lambda handler (run by awslambdaric as `handler.handler`): downloads a PySpark script from S3 and runs it with
+# the invocation event, on one Spark JVM kept warm across invocations, with a fresh SparkSession per invocation.
+#
+# The package, one concern a module:
+#   config          the environment the SparkLambda construct sets, and the Spark settings derived from it
+#   script_source   the script from S3, cached while its ETag is unchanged
+#   spark_runtime   the JVM/SparkContext lifecycle: background start, health checks, how a dead JVM died
+#   isolation       the per-invocation SparkSession, process state restored around the script, /tmp reclaimed
+#   events          the event in (JSON, the script API's current event), the batch outcome out
+#   commit_retry    retries of a script that lost a commit race with a concurrent writer
+#   response        the response, its partial batch failures and Lambda's 6 MB limit
+#   errors          one error type per failure cause
+#
+# The script contract (works unchanged under spark-submit, e.g. on EMR Serverless):
+#   - the event arrives as `--event <json>` in sys.argv (and as sparklambda.events.current());
+#   - SparkSession.builder.getOrCreate() returns this invocation's session;
+#   - an optional module-level dict `RESULT` is returned to the caller (spark-submit just ignores it);
+#   - raising, or sys.exit() with a non-zero/non-None code, fails the invocation;
+#   - records marked with sparklambda.events.fail() are returned in batchItemFailures (SQS, Kinesis, DynamoDB Streams);
+#   - a failure that is a lost commit race with a concurrent writer (sparklambda.conflicts) runs the script again,
+#     with jittered backoff, within the invocation: scripts must be safe to re-run for the same event (idempotent
+#     upserts), as Lambda's own retries already require;
+#   - tempfile / $TMPDIR point at a per-invocation scratch directory under /tmp that is removed after the invocation
+#     (success or failure); files written elsewhere in /tmp stay for the next warm invocation (e.g. a cache).
+#
+# Response: {"status": "SUCCEEDED", "duration_s", "result", "script": {...}, "spark": {"jvm_pid", "jvm_starts",
+# "context_starts", "invocation", "new_jvm", "startup_s", "heap_mib", "tmp_free_mib", "tmp_total_mib", "tmp_low"},
+# "commit_conflicts" (only after a retry), "batchItemFailures" (batch events only)}. NaN and +-Infinity in RESULT
+# become null. Every failure is raised (never returned), so the Runtime API reports the invocation as failed and
+# Lambda's retries and failure destinations apply.
+import logging
+import os
+import time
+import traceback
+import types
+
+from sparklambda import conflicts
+
+from . import commit_retry, config, events, isolation, response
+from .errors import (CommitConflictError, ConfigurationError, EventError, HandlerError, ResponseTooLargeError,  # noqa: F401
+                     ScriptExitError, ScriptFailedError, ScriptNotFoundError, ScriptSyntaxError, ScriptUnreadableError,
+                     SparkDriverDiedError, SparkStartError)
+from .script_source import fetch_script
+from .spark_runtime import SparkRuntime
+
+logger = logging.getLogger("handler")
+logger.setLevel(logging.INFO)
+
+_spark = SparkRuntime()
+_invocations = 0  # invocations this execution environment has served (1 = the cold one)
+
+
+def _shorten(text, limit=6000):
+    """Py4J errors carry whole Java stack traces: keep the head (which names the cause) and point at the log."""
+    if len(text) <= limit:
+        return text
+    return text[:limit] + f" ... [{len(text) - limit} more characters: see the function's log]"
+
+
+def _died(uri, death, during):
+    return SparkDriverDiedError(
+        f"the Spark driver JVM (pid {death['jvm_pid']}) died while script {uri} {during}: {death['cause']}; driver "
+        f"heap {death['heap']}, function memory {death['memory_mib']} MiB. Fix: {death['fix']}. The next invocation "
+        f"starts a new JVM.")
+
+
+def _run_once(root, path, code, event, event_json, uri):
+    """One run of the script on its own session. Returns (RESULT, batch response); raises a HandlerError."""
+    module = types.ModuleType("__main__")
+    events.begin(event)
+    try:
+        with isolation.InvocationSession(root):
+            isolation.run_script(path, code, event_json, module)
+    except SystemExit as e:
+        if e.code is not None and e.code != 0:
+            events.abandon()
+            death = _spark.death()
+            if death:
+                raise _died(uri, death, f"called sys.exit({e.code!r})") from None
+            logger.error("script %s called sys.exit(%r)", uri, e.code)
+            raise ScriptExitError(f"script {uri} called sys.exit({e.code!r})") from None
+        logger.info("script exited with sys.exit(%r): success", e.code)
+    except Exception as e:
+        events.abandon()
+        logger.error("script %s raised:\n%s", uri, traceback.format_exc())
+        death = _spark.death()
+        if death:
+            raise _died(uri, death, f"ran ({type(e).__name__})") from e
+        raise ScriptFailedError(f"script {uri} raised {type(e).__name__}: {_shorten(str(e))}") from e
+    finally:
+        result = module.__dict__.get("RESULT")
+        module.__dict__.clear()  # the script's DataFrames etc.: unreachable now, so GC can clean up after them
+    return result, events.finish()
+
+
+def handler(event, context):
+    global _invocations
+    started = time.monotonic()
+    bucket = config.require_env("SCRIPT_BUCKET", "set it to the bucket that holds the PySpark script")
+    key = config.require_env("SPARK_SCRIPT", "set it to the S3 key of the PySpark script in SCRIPT_BUCKET")
+    config.framework()
+    config.coordination()
+    min_free_pct = config.tmp_min_free_pct()
+    max_retries = config.conflict_retries()
+    event_json = events.serialize(event)
+
+    _invocations += 1
+    path, code, script_info = fetch_script(bucket, key)
+    jvm_starts_before = _spark.jvm_starts if _invocations > 1 else 0  # a background start belongs to the 1st
+    uri = script_info["uri"]
+    logger.info("running %s (etag %s, %s)", uri, script_info["etag"], "cached" if script_info["cached"] else "downloaded")
+
+    conflict_log = []
+    attempt = 0
+    tmp_report = {}
+    try:
+        while True:
+            root = _spark.ensure()
+            t0 = time.monotonic()
+            try:
+                result, batch = _run_once(root, path, code, event, event_json, uri)
+                break
+            except ScriptFailedError as e:
+                marker = conflicts.conflict_marker(e.__cause__ or e)
+                if marker is None:
+                    raise
+                attempt += 1
+                wait = commit_retry.backoff_s(attempt)
+                remaining = context.get_remaining_time_in_millis() / 1000 if context is not None else None
+                conflict_log.append({"attempt": attempt, "conflict": marker, "seconds": round(time.monotonic() - t0, 3)})
+                if not commit_retry.may_retry(attempt, max_retries, remaining, time.monotonic() - t0, wait):
+                    raise CommitConflictError(
+                        f"script {uri} lost {attempt} commit race(s) with concurrent writers of the same table "
+                        f"(last: {marker}) and no retry is left (SPARK_LAMBDA_CONFLICT_RETRIES={max_retries}, "
+                        f"{'unknown' if remaining is None else round(remaining)} s left). Nothing was committed by "
+                        f"this invocation; Lambda's retries apply. Fix: fewer concurrent writers per table (lower "
+                        f"the trigger's batch/concurrency, or ReservedConcurrency) or a longer timeout.") from e
+                logger.warning("script %s lost a commit race (%s): running it again in %.2f s (retry %d of %d)",
+                               uri, marker, wait, attempt, max_retries)
+                time.sleep(wait)
+    finally:
+        try:
+            if _spark.root is not None and _spark.death() is None:
+                tmp_report = isolation.reclaim_tmp(_spark.root._sc, min_free_pct)
+        except Exception:  # never mask the script's own outcome
+            logger.warning("could not reclaim /tmp after the invocation:\n%s", traceback.format_exc())
+
+    return response.build(
+        result, round(time.monotonic() - started, 3), script_info,
+        {**_spark.report(jvm_starts_before), "invocation": _invocations, **tmp_report},
+        batch=batch, conflicts=conflict_log)
+
+
+# Init phase: start the JVM in the background so the (up to 10 s) init phase is not blocked and the first
+# invocation only waits for the rest; nothing to start when the function is not configured.
+if os.environ.get("SCRIPT_BUCKET") and os.environ.get("SPARK_SCRIPT") and os.environ.get("SPARK_PRESTART", "1") != "0":
+    try:
+        _spark.start_in_background()
+    except Exception:  # never fail the init phase here; the first invocation starts Spark itself
+        logger.warning("could not start Spark in the background:\n%s", traceback.format_exc())
