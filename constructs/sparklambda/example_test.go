@@ -22,15 +22,14 @@ func ExampleNewSparkLambda() {
 		EnforceSSL: jsii.Bool(true), BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(),
 	})
 
-	oneWriter := 1 // Delta on S3 needs a DynamoDB log store for concurrent writers; serialise them instead.
+	// Concurrent writers commit through a DynamoDB lock table the construct creates (Delta's S3DynamoDBLogStore).
 	orders := sparklambda.NewSparkLambda(stack, "Orders", &sparklambda.SparkLambdaProps{
-		Framework:           sparklambda.FrameworkDelta,
-		ScriptPath:          "jobs/orders.py", // uploaded as an asset; or ScriptBucket + ScriptKey
-		MemorySizeMiB:       4096,
-		TimeoutSeconds:      900,
-		WarehouseBucket:     lake,
-		WarehousePrefix:     "tables/",
-		ReservedConcurrency: &oneWriter,
+		Framework:       sparklambda.FrameworkDelta,
+		ScriptPath:      "jobs/orders.py", // uploaded as an asset; or ScriptBucket + ScriptKey
+		MemorySizeMiB:   4096,
+		TimeoutSeconds:  900,
+		WarehouseBucket: lake,
+		WarehousePrefix: "tables/",
 	})
 	orders.AddS3Trigger(raw, "incoming/", ".csv") // subscribes the function and grants read on incoming/
 	orders.AddSchedule("Nightly", awsevents.Schedule_Cron(&awsevents.CronOptions{Hour: jsii.String("2")}),

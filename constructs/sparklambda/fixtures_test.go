@@ -29,8 +29,9 @@ func newOptionsFixture(t *testing.T, stack awscdk.Stack) *optionsFixture {
 		Framework: sparklambda.FrameworkDelta, ScriptPath: script, Description: "sized",
 		MemorySizeMiB: 10240, TimeoutSeconds: 900, EphemeralStorageMiB: 10240,
 		ReservedConcurrency: &reserved, FunctionName: "spark-sized",
-		Environment: map[string]string{"TEAM": "data-platform"},
-		CreateVpc:   true, MaxAzs: 1, LogRetention: awslogs.RetentionDays_ONE_WEEK,
+		CommitCoordination: sparklambda.CommitCoordinationNone,
+		Environment:        map[string]string{"TEAM": "data-platform"},
+		CreateVpc:          true, MaxAzs: 1, LogRetention: awslogs.RetentionDays_ONE_WEEK,
 	})
 
 	f.noVpc = sparklambda.NewSparkLambda(stack, "NoVpc", &sparklambda.SparkLambdaProps{
@@ -50,9 +51,11 @@ func newOptionsFixture(t *testing.T, stack awscdk.Stack) *optionsFixture {
 		Framework: sparklambda.FrameworkHudi, Description: "existing",
 		ScriptBucket: scripts, ScriptKey: "jobs/etl.py",
 		Vpc: userVpc, VpcSubnets: &awsec2.SubnetSelection{SubnetGroupName: jsii.String("app")}, AddS3Endpoint: true,
+		AddDynamoDBEndpoint: true,
 	})
 
-	// A second function asking for the same S3 endpoint in the same VPC (one endpoint per VPC).
+	// A second function asking for the same S3 endpoint in the same VPC (one endpoint per VPC); it reaches
+	// DynamoDB through the endpoint the first one added (it asks for none itself).
 	sparklambda.NewSparkLambda(stack, "Existing2", &sparklambda.SparkLambdaProps{
 		Framework: sparklambda.FrameworkHudi, Description: "existing2", ScriptPath: script,
 		Vpc: userVpc, VpcSubnets: &awsec2.SubnetSelection{SubnetGroupName: jsii.String("app")}, AddS3Endpoint: true,
@@ -152,4 +155,45 @@ func jsonString(t *testing.T, value any) string {
 		t.Fatal(err)
 	}
 	return string(raw)
+}
+
+// gatewayService returns the service ("s3", "dynamodb") of a gateway endpoint's Properties, whose ServiceName is
+// com.amazonaws.<region>.<service> joined from the region token.
+func gatewayService(t *testing.T, endpoint map[string]any) string {
+	t.Helper()
+	name := jsonString(t, endpoint["ServiceName"])
+	for _, service := range []string{"s3", "dynamodb"} {
+		if strings.Contains(name, `".`+service+`"`) {
+			return service
+		}
+	}
+	t.Fatalf("unknown gateway endpoint service %s", name)
+	return ""
+}
+
+// assertLockTableGrant checks that the role whose logical id starts with rolePrefix may use DynamoDB only through
+// exactly the lock-table actions, on exactly the table whose logical id starts with tablePrefix.
+func assertLockTableGrant(t *testing.T, template map[string]any, rolePrefix, tablePrefix string) {
+	t.Helper()
+	want := []any{"dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem",
+		"dynamodb:DeleteItem", "dynamodb:Query"}
+	grants := 0
+	for _, statement := range rolePolicy(t, template, rolePrefix) {
+		actions := asList(statement["Action"])
+		if !strings.HasPrefix(actions[0].(string), "dynamodb:") {
+			continue
+		}
+		grants++
+		if jsonString(t, actions) != jsonString(t, want) {
+			t.Errorf("lock-table actions = %v, want exactly %v", actions, want)
+		}
+		resources := asList(statement["Resource"])
+		arn, _ := resources[0].(map[string]any)["Fn::GetAtt"].([]any)
+		if len(resources) != 1 || len(arn) != 2 || !strings.HasPrefix(arn[0].(string), tablePrefix) || arn[1] != "Arn" {
+			t.Errorf("lock-table grant is not on the table %s* only: %v", tablePrefix, statement["Resource"])
+		}
+	}
+	if grants != 1 {
+		t.Errorf("want one DynamoDB statement for %s, got %d", rolePrefix, grants)
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
@@ -104,7 +105,14 @@ type SparkLambdaProps struct {
 	// Environment adds variables for the script. It must not set the variables the construct owns
 	// (SCRIPT_BUCKET, SPARK_SCRIPT, SPARK_FRAMEWORK, SPARK_WAREHOUSE, GLUE_DATABASE, ICEBERG_CATALOG_TYPE) or
 	// Lambda's reserved ones (AWS_REGION, AWS_ACCESS_KEY_ID, AWS_LAMBDA_*, LAMBDA_TASK_ROOT, _HANDLER and the like).
+	// The owned ones also include SPARK_LAMBDA_COMMIT_COORDINATION and SPARK_LAMBDA_LOCK_TABLE.
 	Environment map[string]string
+
+	// CommitCoordination is how concurrent invocations commit to one table safely. Default
+	// (CommitCoordinationAutomatic): Glue's optimistic commits for ICEBERG with a GlueDatabase, otherwise a DynamoDB
+	// lock table created for the function (SparkLambda.LockTable). CommitCoordinationNone is accepted only with
+	// ReservedConcurrency 1; CommitCoordinationGlue only for ICEBERG with a GlueDatabase. See CommitCoordination.
+	CommitCoordination CommitCoordination
 
 	// WarehouseBucket and WarehousePrefix declare where tables live: the role may read and write objects under
 	// the prefix, and the handler gets SPARK_WAREHOUSE=s3://bucket/prefix. Default: none (grant table locations
@@ -128,6 +136,12 @@ type SparkLambdaProps struct {
 	// AddS3Endpoint adds an S3 gateway endpoint to Vpc (for a VPC without one; once per VPC). Default false.
 	// Needs Vpc.
 	AddS3Endpoint bool
+	// AddDynamoDBEndpoint adds a DynamoDB gateway endpoint to Vpc (once per VPC) for the lock table of
+	// CommitCoordinationDynamoDB. Default false: the function then reaches DynamoDB through the VPC's own route (a
+	// NAT gateway or an existing endpoint); its security group allows HTTPS to DynamoDB's managed prefix list either
+	// way. A created VPC always gets the endpoint when the function uses a lock table. Needs Vpc and a resolved
+	// CommitCoordination of "dynamodb".
+	AddDynamoDBEndpoint bool
 	// AddGlueEndpoint adds a Glue interface endpoint to Vpc (once per VPC) and lets the function reach it.
 	// Default false: with Vpc and GlueDatabase, the function then reaches Glue through the VPC's own route (NAT
 	// gateway or an existing endpoint), with egress HTTPS to any IPv4 address. A created VPC always gets the
@@ -160,8 +174,16 @@ type SparkLambda struct {
 	LogGroup awslogs.LogGroup
 	// Vpc is the VPC the function runs in, or nil with NoVpc.
 	Vpc awsec2.IVpc
-	// SecurityGroup is the function's security group (no inbound; outbound 443 to S3), or nil with NoVpc.
+	// SecurityGroup is the function's security group (no inbound; outbound 443 to S3, and to DynamoDB and Glue
+	// when the function uses them), or nil with NoVpc.
 	SecurityGroup awsec2.SecurityGroup
+	// CommitCoordination is the resolved commit coordination: CommitCoordinationDynamoDB, CommitCoordinationGlue or
+	// CommitCoordinationNone (never CommitCoordinationAutomatic).
+	CommitCoordination CommitCoordination
+	// LockTable is the DynamoDB table of CommitCoordinationDynamoDB (pay per request, AWS-managed encryption,
+	// point-in-time recovery, destroyed with the stack: it holds only short-lived coordination entries), or nil with
+	// any other coordination.
+	LockTable awsdynamodb.Table
 	// ScriptBucketName and ScriptKey locate the script the function runs.
 	ScriptBucketName *string
 	// ScriptKey is the S3 key of the script.
@@ -174,7 +196,8 @@ type SparkLambda struct {
 var (
 	functionNamePattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 	glueNamePattern     = regexp.MustCompile(`^[a-z0-9_]{1,255}$`)
-	ownedEnvironment    = []string{EnvScriptBucket, EnvScriptKey, EnvFramework, EnvWarehouse, EnvGlueDatabase, EnvIcebergCatalogType}
+	ownedEnvironment    = []string{EnvScriptBucket, EnvScriptKey, EnvFramework, EnvWarehouse, EnvGlueDatabase, EnvIcebergCatalogType,
+		EnvCommitCoordination, EnvLockTable}
 	// Lambda's reserved environment variables, which a function configuration cannot set (AWS Lambda Developer
 	// Guide, "Defined runtime environment variables"). Other AWS_* keys, such as AWS_MAX_ATTEMPTS, are allowed.
 	reservedEnvironment = map[string]bool{
@@ -253,7 +276,7 @@ func (p *SparkLambdaProps) Validate() error {
 	for _, key := range keys {
 		for _, owned := range ownedEnvironment {
 			if key == owned {
-				check.addf("Environment sets %s, which the construct owns: use the matching prop instead (ScriptPath/ScriptBucket/ScriptKey, Framework, WarehouseBucket, GlueDatabase)", key)
+				check.addf("Environment sets %s, which the construct owns: use the matching prop instead (ScriptPath/ScriptBucket/ScriptKey, Framework, WarehouseBucket, GlueDatabase, CommitCoordination)", key)
 			}
 		}
 		if reservedEnvironment[key] {
@@ -277,6 +300,7 @@ func (p *SparkLambdaProps) Validate() error {
 	if p.AddGlueEndpoint && (p.Vpc == nil || p.GlueDatabase == "") {
 		check.addf("AddGlueEndpoint is true without Vpc and GlueDatabase: the endpoint is added to an existing VPC for a declared Glue database; a created VPC gets one automatically")
 	}
+	p.validateCommitCoordination(&check)
 	if p.MaxAzs != 0 && (p.Vpc != nil || p.NoVpc) {
 		check.addf("MaxAzs is %d but the construct creates no VPC (Vpc or NoVpc is set): remove MaxAzs", p.MaxAzs)
 	} else {
@@ -310,7 +334,7 @@ func NewSparkLambda(scope constructs.Construct, id string, props *SparkLambdaPro
 		panic(err)
 	}
 	this := constructs.NewConstruct(scope, jsii.String(id))
-	s := &SparkLambda{Construct: this, Image: props.Image}
+	s := &SparkLambda{Construct: this, Image: props.Image, CommitCoordination: props.commitCoordination()}
 
 	retention := props.LogRetention
 	if retention == "" {
@@ -378,6 +402,11 @@ func NewSparkLambda(scope constructs.Construct, id string, props *SparkLambdaPro
 			catalog = "glue"
 		}
 		environment[EnvIcebergCatalogType] = jsii.String(catalog)
+	}
+	environment[EnvCommitCoordination] = jsii.String(string(s.CommitCoordination))
+	if s.CommitCoordination == CommitCoordinationDynamoDB {
+		s.LockTable = newLockTable(this, props.Framework, s.Role)
+		environment[EnvLockTable] = s.LockTable.TableName()
 	}
 
 	description := props.Description

@@ -57,16 +57,17 @@ func suppressGlueTables(role constructs.IConstruct, database string) {
 		appliesToRegex(`^Resource::arn:<AWS::Partition>:glue:.*:table/`+regexp.QuoteMeta(database)+`/\*$`))
 }
 
-// suppressAwsCustomResource covers the S3 prefix-list lookup and the CDK's singleton provider Lambda behind it.
+// suppressAwsCustomResource covers a prefix-list lookup (S3, DynamoDB) and the CDK's singleton provider Lambda behind
+// it.
 func suppressAwsCustomResource(stack awscdk.Stack, lookup constructs.IConstruct) {
 	suppress(lookup, "AwsSolutions-IAM5",
-		"ec2:DescribePrefixLists has no resource-level permissions; the lookup only reads the id of the "+
-			"AWS-managed S3 prefix list to write the function's egress rule.",
+		"ec2:DescribePrefixLists has no resource-level permissions; the lookup only reads the id of an "+
+			"AWS-managed prefix list (S3 or DynamoDB) to write the function's egress rule.",
 		"Resource::*")
 	if provider := stack.Node().TryFindChild(jsii.String(awsCustomResourceProviderID)); provider != nil {
 		suppress(provider, "AwsSolutions-IAM4",
 			"The CDK's AwsCustomResource provider Lambda uses AWSLambdaBasicExecutionRole to write its own logs; "+
-				"it runs only during deployment to look up the S3 prefix list.",
+				"it runs only during deployment to look up AWS-managed prefix lists.",
 			"Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole")
 		suppress(provider, "AwsSolutions-L1",
 			"The runtime of the CDK's AwsCustomResource provider Lambda is chosen by aws-cdk-lib and moves with "+

@@ -28,35 +28,58 @@ func newNetwork(scope constructs.Construct, props *SparkLambdaProps, retention a
 	if props.NoVpc {
 		return &network{}
 	}
+	usesDynamoDB := props.commitCoordination() == CommitCoordinationDynamoDB
 	net := &network{vpc: props.Vpc, subnets: props.VpcSubnets, addGlueEndpoint: props.AddGlueEndpoint}
 	if net.vpc == nil {
 		net.created = true
 		net.addGlueEndpoint = true
-		net.vpc = newIsolatedVpc(scope, props, retention)
+		net.vpc = newIsolatedVpc(scope, props, retention, usesDynamoDB)
 		net.subnets = &awsec2.SubnetSelection{SubnetType: awsec2.SubnetType_PRIVATE_ISOLATED}
-	} else if props.AddS3Endpoint && net.vpc.Node().TryFindChild(jsii.String(s3EndpointID)) == nil {
-		// One endpoint per VPC, however many SparkLambdas ask for it.
-		net.vpc.AddGatewayEndpoint(jsii.String(s3EndpointID), &awsec2.GatewayVpcEndpointOptions{
-			Service: awsec2.GatewayVpcEndpointAwsService_S3(),
-			Subnets: &[]*awsec2.SubnetSelection{net.subnets},
-		})
+	} else {
+		if props.AddS3Endpoint {
+			net.addGatewayEndpoint(s3EndpointID, awsec2.GatewayVpcEndpointAwsService_S3())
+		}
+		if props.AddDynamoDBEndpoint {
+			net.addGatewayEndpoint(dynamoDBEndpointID, awsec2.GatewayVpcEndpointAwsService_DYNAMODB())
+		}
 	}
 
 	net.securityGroup = awsec2.NewSecurityGroup(scope, jsii.String("SecurityGroup"), &awsec2.SecurityGroupProps{
-		Vpc:              net.vpc,
-		Description:      jsii.String("Spark Lambda: no inbound; outbound HTTPS to S3 only"),
+		Vpc: net.vpc,
+		// Stays true whatever is added later (DynamoDB for a lock table, Glue for a granted database): every egress
+		// rule is HTTPS to an AWS API.
+		Description:      jsii.String("Spark Lambda: no inbound; outbound HTTPS (443) only, to the AWS APIs it uses"),
 		AllowAllOutbound: jsii.Bool(false),
 	})
-	net.securityGroup.AddEgressRule(awsec2.Peer_PrefixList(s3PrefixListID(scope)), awsec2.Port_Tcp(jsii.Number(443)),
+	net.securityGroup.AddEgressRule(awsec2.Peer_PrefixList(managedPrefixListID(scope, "s3")), awsec2.Port_Tcp(jsii.Number(443)),
 		jsii.String("HTTPS to Amazon S3 (managed prefix list, through the gateway endpoint)"), jsii.Bool(false))
+	if usesDynamoDB {
+		// Allowed whether or not the construct added the endpoint: the user's VPC may reach DynamoDB through its own
+		// gateway endpoint or a NAT gateway, and both lead to the addresses of this prefix list.
+		net.securityGroup.AddEgressRule(awsec2.Peer_PrefixList(managedPrefixListID(scope, "dynamodb")), awsec2.Port_Tcp(jsii.Number(443)),
+			jsii.String("HTTPS to Amazon DynamoDB (managed prefix list): the commit-coordination lock table"), jsii.Bool(false))
+	}
 	return net
+}
+
+// addGatewayEndpoint adds a gateway endpoint for service to the user's VPC under id, once per VPC however many
+// SparkLambdas ask for it.
+func (net *network) addGatewayEndpoint(id string, service awsec2.IGatewayVpcEndpointService) {
+	if net.vpc.Node().TryFindChild(jsii.String(id)) != nil {
+		return
+	}
+	net.vpc.AddGatewayEndpoint(jsii.String(id), &awsec2.GatewayVpcEndpointOptions{
+		Service: service,
+		Subnets: &[]*awsec2.SubnetSelection{net.subnets},
+	})
 }
 
 // Construct ids of the endpoints the constructs add to a VPC (children of the VPC, shared by every SparkLambda in
 // it).
 const (
-	s3EndpointID   = "SparkLambdaS3Endpoint"
-	glueEndpointID = "SparkLambdaGlueEndpoint"
+	s3EndpointID       = "SparkLambdaS3Endpoint"
+	dynamoDBEndpointID = "SparkLambdaDynamoDBEndpoint"
+	glueEndpointID     = "SparkLambdaGlueEndpoint"
 )
 
 // allowGlue lets the function reach the Glue API: through a Glue interface endpoint in the VPC (one per VPC, added
@@ -85,11 +108,18 @@ func (net *network) allowGlue() {
 }
 
 // newIsolatedVpc creates a VPC with isolated subnets only (no internet or NAT gateway), an S3 gateway endpoint so
-// the function reaches S3 privately, and a flow log of all traffic to CloudWatch Logs.
-func newIsolatedVpc(scope constructs.Construct, props *SparkLambdaProps, retention awslogs.RetentionDays) awsec2.IVpc {
+// the function reaches S3 privately (and a DynamoDB one when withDynamoDB: the lock table), and a flow log of all
+// traffic to CloudWatch Logs.
+func newIsolatedVpc(scope constructs.Construct, props *SparkLambdaProps, retention awslogs.RetentionDays, withDynamoDB bool) awsec2.IVpc {
 	flowLogGroup := awslogs.NewLogGroup(scope, jsii.String("FlowLogGroup"), &awslogs.LogGroupProps{
 		Retention: retention,
 	})
+	endpoints := map[string]*awsec2.GatewayVpcEndpointOptions{
+		"S3": {Service: awsec2.GatewayVpcEndpointAwsService_S3()},
+	}
+	if withDynamoDB {
+		endpoints["DynamoDB"] = &awsec2.GatewayVpcEndpointOptions{Service: awsec2.GatewayVpcEndpointAwsService_DYNAMODB()}
+	}
 	return awsec2.NewVpc(scope, jsii.String("Vpc"), &awsec2.VpcProps{
 		MaxAzs:      jsii.Number(float64(props.maxAzs())),
 		NatGateways: jsii.Number(0),
@@ -98,9 +128,7 @@ func newIsolatedVpc(scope constructs.Construct, props *SparkLambdaProps, retenti
 			SubnetType: awsec2.SubnetType_PRIVATE_ISOLATED,
 			CidrMask:   jsii.Number(24),
 		}},
-		GatewayEndpoints: &map[string]*awsec2.GatewayVpcEndpointOptions{
-			"S3": {Service: awsec2.GatewayVpcEndpointAwsService_S3()},
-		},
+		GatewayEndpoints: &endpoints,
 		FlowLogs: &map[string]*awsec2.FlowLogOptions{
 			"FlowLog": {
 				Destination: awsec2.FlowLogDestination_ToCloudWatchLogs(flowLogGroup, nil),
@@ -110,13 +138,14 @@ func newIsolatedVpc(scope constructs.Construct, props *SparkLambdaProps, retenti
 	})
 }
 
-// s3PrefixListID returns the id of the AWS-managed prefix list for S3 in the stack's region
-// (com.amazonaws.<region>.s3). CloudFormation has no attribute or intrinsic for it and a context lookup would tie
-// the stack to an account, so an AwsCustomResource (the CDK's own construct) asks EC2 DescribePrefixLists at
-// deploy time. One lookup is shared by every SparkLambda in a stack.
-func s3PrefixListID(scope constructs.Construct) *string {
+// managedPrefixListID returns the id of the AWS-managed prefix list of service ("s3" or "dynamodb") in the stack's
+// region (com.amazonaws.<region>.<service>). CloudFormation has no attribute or intrinsic for it and a context
+// lookup would tie the stack to an account, so an AwsCustomResource (the CDK's own construct) asks EC2
+// DescribePrefixLists at deploy time. One lookup per service is shared by every SparkLambda in a stack.
+func managedPrefixListID(scope constructs.Construct, service string) *string {
 	stack := awscdk.Stack_Of(scope)
-	const id = "SparkLambdaS3PrefixList"
+	names := map[string]string{"s3": "S3", "dynamodb": "DynamoDB"}
+	id := "SparkLambda" + names[service] + "PrefixList"
 	lookup, ok := stack.Node().TryFindChild(jsii.String(id)).(customresources.AwsCustomResource)
 	if !ok {
 		call := &customresources.AwsSdkCall{
@@ -125,10 +154,10 @@ func s3PrefixListID(scope constructs.Construct) *string {
 			Parameters: map[string]any{
 				"Filters": []map[string]any{{
 					"Name":   "prefix-list-name",
-					"Values": []*string{jsii.String(fmt.Sprintf("com.amazonaws.%s.s3", *stack.Region()))},
+					"Values": []*string{jsii.String(fmt.Sprintf("com.amazonaws.%s.%s", *stack.Region(), service))},
 				}},
 			},
-			PhysicalResourceId: customresources.PhysicalResourceId_Of(jsii.String("s3-prefix-list")),
+			PhysicalResourceId: customresources.PhysicalResourceId_Of(jsii.String(service + "-prefix-list")),
 			OutputPaths:        jsii.Strings("PrefixLists.0.PrefixListId"),
 		}
 		lookup = customresources.NewAwsCustomResource(stack, jsii.String(id), &customresources.AwsCustomResourceProps{

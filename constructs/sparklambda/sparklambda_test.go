@@ -70,7 +70,7 @@ func TestDefaults(t *testing.T) {
 		}
 	})
 
-	t.Run("security group: no inbound, 443 to the S3 prefix list only", func(t *testing.T) {
+	t.Run("security group: no inbound, 443 to the S3 and DynamoDB prefix lists only", func(t *testing.T) {
 		for id, sg := range resourcesOfType(t, tpl, "AWS::EC2::SecurityGroup") {
 			props := sg["Properties"].(map[string]any)
 			if _, ok := props["SecurityGroupIngress"]; ok {
@@ -81,11 +81,80 @@ func TestDefaults(t *testing.T) {
 			}
 		}
 		template.ResourceCountIs(jsii.String("AWS::EC2::SecurityGroupIngress"), jsii.Number(0))
-		template.ResourceCountIs(jsii.String("AWS::EC2::SecurityGroupEgress"), jsii.Number(1))
-		template.HasResourceProperties(jsii.String("AWS::EC2::SecurityGroupEgress"), map[string]any{
-			"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443,
-			"DestinationPrefixListId": map[string]any{"Fn::GetAtt": []any{assertions.Match_AnyValue(), "PrefixLists.0.PrefixListId"}},
+		lookups := map[string]bool{}
+		for id, rule := range resourcesOfType(t, tpl, "AWS::EC2::SecurityGroupEgress") {
+			props := rule["Properties"].(map[string]any)
+			if props["IpProtocol"] != "tcp" || props["FromPort"] != 443.0 || props["ToPort"] != 443.0 {
+				t.Errorf("egress %s is not HTTPS only: %v", id, props)
+			}
+			target, _ := props["DestinationPrefixListId"].(map[string]any)["Fn::GetAtt"].([]any)
+			if len(target) != 2 || target[1] != "PrefixLists.0.PrefixListId" {
+				t.Fatalf("egress %s does not go to a looked-up prefix list: %v", id, props)
+			}
+			lookups[target[0].(string)] = true
+		}
+		if len(lookups) != 2 {
+			t.Fatalf("want egress to 2 prefix lists (S3, DynamoDB), got %v", lookups)
+		}
+		// Each lookup asks for its own service's list in the stack's region.
+		services := ""
+		for id := range lookups {
+			services += jsonString(t, tpl["Resources"].(map[string]any)[id].(map[string]any)["Properties"])
+		}
+		for _, want := range []string{`".s3\"]`, `".dynamodb\"]`} {
+			if !strings.Contains(services, want) {
+				t.Errorf("no prefix-list lookup for %s: %s", want, services)
+			}
+		}
+	})
+
+	t.Run("commit coordination: a DynamoDB lock table for Delta's log store", func(t *testing.T) {
+		if spark.CommitCoordination != sparklambda.CommitCoordinationDynamoDB || spark.LockTable == nil {
+			t.Fatalf("CommitCoordination = %q, LockTable = %v; want dynamodb and a table", spark.CommitCoordination, spark.LockTable)
+		}
+		tables := resourcesOfType(t, tpl, "AWS::DynamoDB::Table")
+		if len(tables) != 1 {
+			t.Fatalf("want 1 lock table, got %d", len(tables))
+		}
+		for id, table := range tables {
+			if table["DeletionPolicy"] != "Delete" || table["UpdateReplacePolicy"] != "Delete" {
+				t.Errorf("lock table %s is not destroyed with the stack: %v / %v", id, table["DeletionPolicy"], table["UpdateReplacePolicy"])
+			}
+			props := table["Properties"].(map[string]any)
+			want := map[string]string{
+				"BillingMode":                      `"PAY_PER_REQUEST"`,
+				"KeySchema":                        `[{"AttributeName":"tablePath","KeyType":"HASH"},{"AttributeName":"fileName","KeyType":"RANGE"}]`,
+				"AttributeDefinitions":             `[{"AttributeName":"tablePath","AttributeType":"S"},{"AttributeName":"fileName","AttributeType":"S"}]`,
+				"TimeToLiveSpecification":          `{"AttributeName":"expireTime","Enabled":true}`,
+				"SSESpecification":                 `{"SSEEnabled":true}`,
+				"PointInTimeRecoverySpecification": `{"PointInTimeRecoveryEnabled":true}`,
+			}
+			for key, value := range want {
+				if got := jsonString(t, props[key]); got != value {
+					t.Errorf("lock table %s = %s, want %s", key, got, value)
+				}
+			}
+		}
+		template.HasResourceProperties(jsii.String("AWS::Lambda::Function"), map[string]any{
+			"Environment": map[string]any{"Variables": map[string]any{
+				"SPARK_LAMBDA_COMMIT_COORDINATION": "dynamodb",
+				"SPARK_LAMBDA_LOCK_TABLE":          map[string]any{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^SparkLockTable"))},
+			}},
 		})
+		assertLockTableGrant(t, tpl, "SparkRole", "SparkLockTable")
+	})
+
+	t.Run("created VPC: DynamoDB gateway endpoint for the lock table", func(t *testing.T) {
+		services := map[string]int{}
+		for _, endpoint := range resourcesOfType(t, tpl, "AWS::EC2::VPCEndpoint") {
+			props := endpoint["Properties"].(map[string]any)
+			if props["VpcEndpointType"] == "Gateway" {
+				services[gatewayService(t, props)]++
+			}
+		}
+		if services["s3"] != 1 || services["dynamodb"] != 1 || len(services) != 2 {
+			t.Errorf("want one S3 and one DynamoDB gateway endpoint, got %v", services)
+		}
 	})
 
 	t.Run("role: script object only, ENIs, own log group, no S3 wildcard", func(t *testing.T) {
@@ -228,15 +297,16 @@ func TestOptions(t *testing.T) {
 		if !strings.Contains(subnets, "UserVpcapp") {
 			t.Errorf("function is not in the selected subnets of the user's VPC: %s", subnets)
 		}
-		endpoints := 0
+		endpoints := map[string]int{}
 		for _, endpoint := range resourcesOfType(t, tpl, "AWS::EC2::VPCEndpoint") {
 			props := endpoint["Properties"].(map[string]any)
 			if props["VpcEndpointType"] == "Gateway" && strings.Contains(jsonString(t, props["VpcId"]), "UserVpc") {
-				endpoints++
+				endpoints[gatewayService(t, props)]++
 			}
 		}
-		if endpoints != 1 {
-			t.Errorf("want 1 S3 gateway endpoint in the user's VPC, got %d", endpoints)
+		// S3 asked for twice, DynamoDB once: one endpoint each.
+		if endpoints["s3"] != 1 || endpoints["dynamodb"] != 1 || len(endpoints) != 2 {
+			t.Errorf("want 1 S3 and 1 DynamoDB gateway endpoint in the user's VPC, got %v", endpoints)
 		}
 	})
 
@@ -302,6 +372,91 @@ func TestOptions(t *testing.T) {
 			anyIPv4 := strings.Contains(strings.Join(targets, ","), "0.0.0.0/0:443")
 			if strings.HasPrefix(group, "UserGlueSecurityGroup") != anyIPv4 {
 				t.Errorf("security group %s egress %v: only the user-VPC Glue function may reach any IPv4 (on 443)", group, targets)
+			}
+		}
+	})
+
+	t.Run("commit coordination per format: lock table schema, grant, environment", func(t *testing.T) {
+		tables := map[string]map[string]any{}
+		for id, table := range resourcesOfType(t, tpl, "AWS::DynamoDB::Table") {
+			tables[id] = table["Properties"].(map[string]any)
+		}
+		lockTable := func(prefix string) map[string]any {
+			for id, props := range tables {
+				if strings.HasPrefix(id, prefix) {
+					return props
+				}
+			}
+			return nil
+		}
+		cases := []struct {
+			description, prefix, coordination, keySchema, ttl string
+		}{
+			{"novpc", "NoVpc", "dynamodb", `[{"AttributeName":"key","KeyType":"HASH"}]`, ""},
+			{"warehouse", "Warehouse", "dynamodb", `[{"AttributeName":"entityId","KeyType":"HASH"}]`, ""},
+			{"shared-a", "SharedA", "dynamodb",
+				`[{"AttributeName":"tablePath","KeyType":"HASH"},{"AttributeName":"fileName","KeyType":"RANGE"}]`, "expireTime"},
+			{"glue", "Glue", "glue", "", ""},
+			{"sized", "Sized", "none", "", ""},
+		}
+		for _, c := range cases {
+			env := environment(functions[c.description])
+			if env["SPARK_LAMBDA_COMMIT_COORDINATION"] != c.coordination {
+				t.Errorf("%s: SPARK_LAMBDA_COMMIT_COORDINATION = %v, want %s", c.description, env["SPARK_LAMBDA_COMMIT_COORDINATION"], c.coordination)
+			}
+			table := lockTable(c.prefix + "LockTable")
+			if c.keySchema == "" {
+				if table != nil || env["SPARK_LAMBDA_LOCK_TABLE"] != nil {
+					t.Errorf("%s (%s) has a lock table: %v %v", c.description, c.coordination, table, env["SPARK_LAMBDA_LOCK_TABLE"])
+				}
+				for _, statement := range rolePolicy(t, tpl, c.prefix+"Role") {
+					if strings.Contains(jsonString(t, statement["Action"]), "dynamodb:") {
+						t.Errorf("%s (%s) may use DynamoDB: %v", c.description, c.coordination, statement)
+					}
+				}
+				continue
+			}
+			if table == nil {
+				t.Errorf("%s: no lock table %sLockTable*", c.description, c.prefix)
+				continue
+			}
+			if got := jsonString(t, table["KeySchema"]); got != c.keySchema {
+				t.Errorf("%s: KeySchema = %s, want %s", c.description, got, c.keySchema)
+			}
+			ttl := ""
+			if spec, ok := table["TimeToLiveSpecification"].(map[string]any); ok && spec["Enabled"] == true {
+				ttl, _ = spec["AttributeName"].(string)
+			}
+			if ttl != c.ttl {
+				t.Errorf("%s: TTL attribute = %q, want %q", c.description, ttl, c.ttl)
+			}
+			if ref := jsonString(t, env["SPARK_LAMBDA_LOCK_TABLE"]); !strings.HasPrefix(ref, `{"Ref":"`+c.prefix+"LockTable") {
+				t.Errorf("%s: SPARK_LAMBDA_LOCK_TABLE = %s", c.description, ref)
+			}
+			assertLockTableGrant(t, tpl, c.prefix+"Role", c.prefix+"LockTable")
+		}
+		if fixture.noVpc.LockTable == nil || fixture.noVpc.CommitCoordination != sparklambda.CommitCoordinationDynamoDB {
+			t.Error("the construct does not expose its lock table and coordination")
+		}
+	})
+
+	t.Run("DynamoDB egress from the user's VPC with and without the endpoint; none without a lock table", func(t *testing.T) {
+		toDynamoDB := map[string]bool{}
+		for _, rule := range resourcesOfType(t, tpl, "AWS::EC2::SecurityGroupEgress") {
+			props := rule["Properties"].(map[string]any)
+			if strings.Contains(jsonString(t, props["DestinationPrefixListId"]), "SparkLambdaDynamoDBPrefixList") {
+				group := props["GroupId"].(map[string]any)["Fn::GetAtt"].([]any)[0].(string)
+				toDynamoDB[strings.SplitN(group, "SecurityGroup", 2)[0]] = true
+			}
+		}
+		for _, id := range []string{"Existing", "Existing2"} {
+			if !toDynamoDB[id] {
+				t.Errorf("%s cannot reach DynamoDB (egress %v)", id, toDynamoDB)
+			}
+		}
+		for _, id := range []string{"UserGlue", "Glue", "Sized"} {
+			if toDynamoDB[id] {
+				t.Errorf("%s has no lock table but may reach DynamoDB", id)
 			}
 		}
 	})

@@ -25,7 +25,7 @@ func TestValidation(t *testing.T) {
 	bucket := awss3.Bucket_FromBucketName(stack, jsii.String("Bucket"), jsii.String("scripts-bucket"))
 	hudiImage := &sparklambda.SparkImage{Framework: sparklambda.FrameworkHudi}
 	script := writeScript(t)
-	negative, zero := -5, 0
+	negative, zero, one, three := -5, 0, 1, 3
 
 	cases := []struct {
 		name   string
@@ -92,6 +92,35 @@ func TestValidation(t *testing.T) {
 		}, []string{"Environment sets SPARK_SCRIPT, which the construct owns"}},
 		{"Glue endpoint without a VPC", func(p *sparklambda.SparkLambdaProps) { p.GlueDatabase = "sales"; p.AddGlueEndpoint = true },
 			[]string{"AddGlueEndpoint is true without Vpc and GlueDatabase"}},
+		{"no commit coordination without reserved concurrency", func(p *sparklambda.SparkLambdaProps) {
+			p.CommitCoordination = sparklambda.CommitCoordinationNone
+		}, []string{`CommitCoordination is "none" but ReservedConcurrency is unreserved`, "fail or lose commits",
+			"2 of 4 concurrent writers failed", "set ReservedConcurrency to 1", "leave CommitCoordination unset"}},
+		{"no commit coordination with reserved concurrency above 1", func(p *sparklambda.SparkLambdaProps) {
+			p.CommitCoordination = sparklambda.CommitCoordinationNone
+			p.ReservedConcurrency = &three
+		}, []string{`CommitCoordination is "none" but ReservedConcurrency is 3`}},
+		{"Glue commits for Delta", func(p *sparklambda.SparkLambdaProps) {
+			p.CommitCoordination = sparklambda.CommitCoordinationGlue
+			p.GlueDatabase = "sales"
+		}, []string{`CommitCoordination is "glue" but Framework is DELTA`, "only Iceberg tables in a Glue database"}},
+		{"Glue commits for Iceberg without a Glue database", func(p *sparklambda.SparkLambdaProps) {
+			p.Framework = sparklambda.FrameworkIceberg
+			p.CommitCoordination = sparklambda.CommitCoordinationGlue
+		}, []string{`CommitCoordination is "glue" but Framework is ICEBERG and GlueDatabase is ""`}},
+		{"unknown commit coordination", func(p *sparklambda.SparkLambdaProps) { p.CommitCoordination = "zookeeper" },
+			[]string{`CommitCoordination is "zookeeper"`, `"dynamodb", "glue" or "none"`}},
+		{"DynamoDB endpoint without a VPC", func(p *sparklambda.SparkLambdaProps) { p.AddDynamoDBEndpoint = true },
+			[]string{"AddDynamoDBEndpoint is true without Vpc"}},
+		{"DynamoDB endpoint without a lock table", func(p *sparklambda.SparkLambdaProps) {
+			p.Framework = sparklambda.FrameworkIceberg
+			p.GlueDatabase = "sales"
+			p.Vpc = vpc
+			p.AddDynamoDBEndpoint = true
+		}, []string{`AddDynamoDBEndpoint is true but CommitCoordination resolves to "glue"`}},
+		{"environment overrides the lock table", func(p *sparklambda.SparkLambdaProps) {
+			p.Environment = map[string]string{"SPARK_LAMBDA_LOCK_TABLE": "mine"}
+		}, []string{"Environment sets SPARK_LAMBDA_LOCK_TABLE, which the construct owns"}},
 		{"environment overrides a Lambda variable", func(p *sparklambda.SparkLambdaProps) {
 			p.Environment = map[string]string{"AWS_REGION": "us-east-1"}
 		}, []string{"Environment sets AWS_REGION, which Lambda reserves"}},
@@ -122,6 +151,21 @@ func TestValidation(t *testing.T) {
 			Environment: map[string]string{"AWS_MAX_ATTEMPTS": "1", "AWS_RETRY_MODE": "standard"}}
 		if err := props.Validate(); err != nil {
 			t.Errorf("Validate() = %v, want nil", err)
+		}
+	})
+
+	t.Run("explicit commit coordination that fits is accepted", func(t *testing.T) {
+		for name, props := range map[string]*sparklambda.SparkLambdaProps{
+			"none with one writer": {Framework: sparklambda.FrameworkHudi, ScriptPath: script,
+				CommitCoordination: sparklambda.CommitCoordinationNone, ReservedConcurrency: &one},
+			"Glue for Iceberg in Glue": {Framework: sparklambda.FrameworkIceberg, ScriptPath: script, GlueDatabase: "sales",
+				CommitCoordination: sparklambda.CommitCoordinationGlue},
+			"DynamoDB for Iceberg in Glue": {Framework: sparklambda.FrameworkIceberg, ScriptPath: script, GlueDatabase: "sales",
+				CommitCoordination: sparklambda.CommitCoordinationDynamoDB, Vpc: vpc, AddDynamoDBEndpoint: true},
+		} {
+			if err := props.Validate(); err != nil {
+				t.Errorf("%s: Validate() = %v, want nil", name, err)
+			}
 		}
 	})
 
