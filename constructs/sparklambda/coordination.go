@@ -23,8 +23,8 @@ const (
 	// CommitCoordinationDynamoDB for every other case.
 	CommitCoordinationAutomatic CommitCoordination = ""
 	// CommitCoordinationDynamoDB creates one DynamoDB table per function (SparkLambda.LockTable) in the schema the
-	// table format's client expects: Delta's S3DynamoDBLogStore, Hudi's DynamoDBBasedLockProvider, Iceberg's
-	// DynamoDbLockManager.
+	// table format's client in the image expects: Iceberg's DynamoDbLockManager, and the image's write lock for Delta
+	// and Hudi (sparklambda.tables.write_lock), both keyed by entityId.
 	CommitCoordinationDynamoDB CommitCoordination = "dynamodb"
 	// CommitCoordinationGlue relies on the Glue Data Catalog's optimistic commits (Iceberg's GlueCatalog swaps the
 	// table's metadata location with a version check). Valid only for ICEBERG with a GlueDatabase; no DynamoDB table.
@@ -43,9 +43,9 @@ const (
 )
 
 // lockTableActions are what the formats' DynamoDB clients call on the lock table, and all the role may do there:
-// DescribeTable (each client checks that the table exists before use), GetItem/PutItem/UpdateItem/DeleteItem
-// (conditional writes that take, renew and release a lock or write a log entry) and Query (Delta reads the latest
-// log entry of a table path).
+// DescribeTable (Iceberg's lock manager checks that the table exists before use), GetItem/PutItem/UpdateItem/
+// DeleteItem (conditional writes that take, renew and release a lock) and Query (Delta's S3DynamoDBLogStore reads
+// the latest log entry of a table path with it).
 var lockTableActions = []string{
 	"dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
 	"dynamodb:Query",
@@ -59,15 +59,20 @@ type lockTableSchema struct {
 	client       string // who reads the table, for the table's documentation
 }
 
-// lockTableSchemas is the one place that says which key schema each format's client expects. Sources:
-//   - Delta: the Delta Lake docs, "S3 multi-cluster writes" (io.delta.storage.S3DynamoDBLogStore): hash key
-//     tablePath (S), range key fileName (S), TTL on expireTime.
-//   - Hudi: org.apache.hudi.aws.transaction.lock.DynamoDBBasedLockProvider creates its table with the hash key
-//     attribute "key" (S); hoodie.write.lock.dynamodb.partition_key is the value written there, not the name.
-//   - Iceberg: org.apache.iceberg.aws.dynamodb.DynamoDbLockManager.lockTableSchema(): hash key entityId (S).
+// lockTableSchemas is the one place that says which key schema each format's DynamoDB client in the image expects
+// of the lock table. Today every format uses the partition key entityId (S):
+//   - Iceberg: the Hadoop catalog with org.apache.iceberg.aws.dynamodb.DynamoDbLockManager (its
+//     lockTableSchema(): hash key entityId, S), configured by the handler from SPARK_LAMBDA_LOCK_TABLE;
+//   - Delta and Hudi: the image's write lock (docker/python/sparklambda/tables.py, sparklambda.tables.write_lock:
+//     a lease item keyed by entityId, taken with conditional PutItem, renewed with UpdateItem, released with
+//     DeleteItem), because the formats' own DynamoDB clients are not in the image.
+//
+// Should those clients enter the image, their schemas are: Delta's S3DynamoDBLogStore (Delta Lake docs, "S3
+// multi-cluster writes") partition key tablePath (S), sort key fileName (S), TTL on expireTime; Hudi's
+// DynamoDBBasedLockProvider partition key "key" (S), the attribute name it creates its table with.
 var lockTableSchemas = map[Framework]lockTableSchema{
-	FrameworkDelta:   {partitionKey: "tablePath", sortKey: "fileName", timeToLive: "expireTime", client: "Delta S3DynamoDBLogStore"},
-	FrameworkHudi:    {partitionKey: "key", client: "Hudi DynamoDBBasedLockProvider"},
+	FrameworkDelta:   {partitionKey: "entityId", client: "the image's write lock (sparklambda.tables.write_lock)"},
+	FrameworkHudi:    {partitionKey: "entityId", client: "the image's write lock (sparklambda.tables.write_lock)"},
 	FrameworkIceberg: {partitionKey: "entityId", client: "Iceberg DynamoDbLockManager"},
 }
 
@@ -129,7 +134,7 @@ func newLockTable(scope constructs.Construct, framework Framework, role awsiam.I
 		PointInTimeRecoverySpecification: &awsdynamodb.PointInTimeRecoverySpecification{
 			PointInTimeRecoveryEnabled: jsii.Bool(true),
 		},
-		// The table holds only short-lived commit-coordination entries (locks, Delta's pending log entries), never
+		// The table holds only short-lived commit-coordination entries (lock items with a lease of seconds), never
 		// table data, so it goes with the stack.
 		RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
 	}

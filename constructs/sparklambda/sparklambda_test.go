@@ -108,7 +108,7 @@ func TestDefaults(t *testing.T) {
 		}
 	})
 
-	t.Run("commit coordination: a DynamoDB lock table for Delta's log store", func(t *testing.T) {
+	t.Run("commit coordination: a DynamoDB lock table for Delta's write lock", func(t *testing.T) {
 		if spark.CommitCoordination != sparklambda.CommitCoordinationDynamoDB || spark.LockTable == nil {
 			t.Fatalf("CommitCoordination = %q, LockTable = %v; want dynamodb and a table", spark.CommitCoordination, spark.LockTable)
 		}
@@ -123,9 +123,9 @@ func TestDefaults(t *testing.T) {
 			props := table["Properties"].(map[string]any)
 			want := map[string]string{
 				"BillingMode":                      `"PAY_PER_REQUEST"`,
-				"KeySchema":                        `[{"AttributeName":"tablePath","KeyType":"HASH"},{"AttributeName":"fileName","KeyType":"RANGE"}]`,
-				"AttributeDefinitions":             `[{"AttributeName":"tablePath","AttributeType":"S"},{"AttributeName":"fileName","AttributeType":"S"}]`,
-				"TimeToLiveSpecification":          `{"AttributeName":"expireTime","Enabled":true}`,
+				"KeySchema":                        `[{"AttributeName":"entityId","KeyType":"HASH"}]`,
+				"AttributeDefinitions":             `[{"AttributeName":"entityId","AttributeType":"S"}]`,
+				"TimeToLiveSpecification":          `null`,
 				"SSESpecification":                 `{"SSEEnabled":true}`,
 				"PointInTimeRecoverySpecification": `{"PointInTimeRecoveryEnabled":true}`,
 			}
@@ -392,10 +392,10 @@ func TestOptions(t *testing.T) {
 		cases := []struct {
 			description, prefix, coordination, keySchema, ttl string
 		}{
-			{"novpc", "NoVpc", "dynamodb", `[{"AttributeName":"key","KeyType":"HASH"}]`, ""},
+			// Every client in the image (Iceberg's DynamoDbLockManager; the write lock for Hudi and Delta) keys by entityId.
+			{"novpc", "NoVpc", "dynamodb", `[{"AttributeName":"entityId","KeyType":"HASH"}]`, ""},
 			{"warehouse", "Warehouse", "dynamodb", `[{"AttributeName":"entityId","KeyType":"HASH"}]`, ""},
-			{"shared-a", "SharedA", "dynamodb",
-				`[{"AttributeName":"tablePath","KeyType":"HASH"},{"AttributeName":"fileName","KeyType":"RANGE"}]`, "expireTime"},
+			{"shared-a", "SharedA", "dynamodb", `[{"AttributeName":"entityId","KeyType":"HASH"}]`, ""},
 			{"glue", "Glue", "glue", "", ""},
 			{"sized", "Sized", "none", "", ""},
 		}
