@@ -23,8 +23,8 @@ const (
 	// CommitCoordinationDynamoDB for every other case.
 	CommitCoordinationAutomatic CommitCoordination = ""
 	// CommitCoordinationDynamoDB creates one DynamoDB table per function (SparkLambda.LockTable) in the schema the
-	// table format's client in the image expects: Iceberg's DynamoDbLockManager, and the image's write lock for Delta
-	// and Hudi (sparklambda.tables.write_lock), both keyed by entityId.
+	// table format's client in the image expects: Iceberg's DynamoDbLockManager, and the image's own commit locks
+	// for Delta and Hudi, all keyed by entityId.
 	CommitCoordinationDynamoDB CommitCoordination = "dynamodb"
 	// CommitCoordinationGlue relies on the Glue Data Catalog's optimistic commits (Iceberg's GlueCatalog swaps the
 	// table's metadata location with a version check). Valid only for ICEBERG with a GlueDatabase; no DynamoDB table.
@@ -56,24 +56,23 @@ type lockTableSchema struct {
 	partitionKey string // String attribute
 	sortKey      string // String attribute; "" for none
 	timeToLive   string // TTL attribute; "" for none
-	client       string // who reads the table, for the table's documentation
 }
 
 // lockTableSchemas is the one place that says which key schema each format's DynamoDB client in the image expects
-// of the lock table. Today every format uses the partition key entityId (S):
+// of the lock table. Today every format uses the partition key entityId (S), and the handler configures each client
+// from SPARK_LAMBDA_LOCK_TABLE:
 //   - Iceberg: the Hadoop catalog with org.apache.iceberg.aws.dynamodb.DynamoDbLockManager (its
-//     lockTableSchema(): hash key entityId, S), configured by the handler from SPARK_LAMBDA_LOCK_TABLE;
-//   - Delta and Hudi: the image's write lock (docker/python/sparklambda/tables.py, sparklambda.tables.write_lock:
-//     a lease item keyed by entityId, taken with conditional PutItem, renewed with UpdateItem, released with
-//     DeleteItem), because the formats' own DynamoDB clients are not in the image.
+//     lockTableSchema(): hash key entityId, S);
+//   - Delta and Hudi: the image's own commit locks (docker/ in this module), keyed by entityId as well, because the
+//     formats' own DynamoDB clients are not in the image.
 //
 // Should those clients enter the image, their schemas are: Delta's S3DynamoDBLogStore (Delta Lake docs, "S3
 // multi-cluster writes") partition key tablePath (S), sort key fileName (S), TTL on expireTime; Hudi's
 // DynamoDBBasedLockProvider partition key "key" (S), the attribute name it creates its table with.
 var lockTableSchemas = map[Framework]lockTableSchema{
-	FrameworkDelta:   {partitionKey: "entityId", client: "the image's write lock (sparklambda.tables.write_lock)"},
-	FrameworkHudi:    {partitionKey: "entityId", client: "the image's write lock (sparklambda.tables.write_lock)"},
-	FrameworkIceberg: {partitionKey: "entityId", client: "Iceberg DynamoDbLockManager"},
+	FrameworkDelta:   {partitionKey: "entityId"}, // the image's Delta commit lock
+	FrameworkHudi:    {partitionKey: "entityId"}, // the image's Hudi lock provider
+	FrameworkIceberg: {partitionKey: "entityId"}, // Iceberg's DynamoDbLockManager
 }
 
 // commitCoordination resolves CommitCoordinationAutomatic to what the construct provisions.

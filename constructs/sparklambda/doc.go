@@ -5,9 +5,13 @@
 //   - SparkImage: the ECR image asset, built from the module's docker/ context for linux/amd64 with provenance
 //     and SBOM attestations disabled (Lambda rejects OCI image indexes).
 //   - SparkLambda: the Lambda function that runs a PySpark script from S3 with the triggering event, its
-//     least-privilege role, its log group and its network (a new isolated VPC with an S3 gateway endpoint by
-//     default, an existing VPC, or none), plus grant helpers for input locations, table locations and Glue
-//     databases.
+//     least-privilege role, its log group, its network (a new isolated VPC with S3 and DynamoDB gateway endpoints
+//     by default, an existing VPC, or none), its commit coordination for concurrent writers (a DynamoDB lock table,
+//     or Glue's optimistic commits; see CommitCoordination) and its failure queue, plus grant helpers for input
+//     locations, table locations and Glue databases.
+//   - Trigger helpers on SparkLambda (AddS3Trigger, AddSchedule, AddSqsTrigger, AddKinesisTrigger,
+//     AddDynamoDBStreamTrigger, AddMskTrigger) that wire failure handling by default: retries, partial batch
+//     responses, and an on-failure destination or dead-letter queue, so that no event is dropped silently.
 //
 // Bad props panic at synth time with a *PropsError that names every offending prop, its value, the allowed range
 // and why; call (*SparkLambdaProps).Validate to get the same error as a value instead.

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3assets"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 )
@@ -114,6 +115,22 @@ type SparkLambdaProps struct {
 	// ReservedConcurrency 1; CommitCoordinationGlue only for ICEBERG with a GlueDatabase. See CommitCoordination.
 	CommitCoordination CommitCoordination
 
+	// FailureQueue receives what the function could not process after every retry: failed asynchronous invocations
+	// (Lambda's on-failure destination), records that stream and Kafka triggers give up on, and events that
+	// schedules could not deliver. Default: a new queue (SSE-SQS encryption, TLS enforced, 14 days retention,
+	// retained when the stack is deleted), exposed as SparkLambda.FailureQueue. A queue you pass must accept messages from Lambda (the construct grants
+	// the role sqs:SendMessage) and, for AddSchedule, from EventBridge (the CDK adds that queue policy only to a
+	// queue defined in the same stack).
+	FailureQueue awssqs.IQueue
+	// AsyncRetryAttempts is how often Lambda retries a failed asynchronous invocation (S3 notifications,
+	// EventBridge, schedules, `--invocation-type Event`) before it goes to FailureQueue. Default nil: 2; valid 0-2
+	// (Lambda's range).
+	AsyncRetryAttempts *int
+	// AsyncMaxEventAgeSeconds is how long, in seconds, an asynchronous event may wait (throttled or between retries)
+	// before it goes to FailureQueue; it is also the maximum event age of AddSchedule's EventBridge target.
+	// Default 21,600 (6 hours); valid 60-21,600 (Lambda's range).
+	AsyncMaxEventAgeSeconds int
+
 	// WarehouseBucket and WarehousePrefix declare where tables live: the role may read and write objects under
 	// the prefix, and the handler gets SPARK_WAREHOUSE=s3://bucket/prefix. Default: none (grant table locations
 	// with GrantReadWriteTable instead). WarehousePrefix needs WarehouseBucket.
@@ -184,13 +201,18 @@ type SparkLambda struct {
 	// point-in-time recovery, destroyed with the stack: it holds only short-lived coordination entries), or nil with
 	// any other coordination.
 	LockTable awsdynamodb.Table
+	// FailureQueue receives failed asynchronous invocations and what the triggers give up on: the queue of
+	// SparkLambdaProps.FailureQueue, or the one the construct created.
+	FailureQueue awssqs.IQueue
 	// ScriptBucketName and ScriptKey locate the script the function runs.
 	ScriptBucketName *string
 	// ScriptKey is the S3 key of the script.
 	ScriptKey *string
 
-	network           *network
-	glueEndpointAdded bool
+	network        *network
+	timeoutSeconds int // the function timeout, for the triggers' checks
+	// asyncMaxEventAgeSeconds is SparkLambdaProps.AsyncMaxEventAgeSeconds, resolved (also AddSchedule's maximum).
+	asyncMaxEventAgeSeconds int
 }
 
 var (
@@ -301,6 +323,7 @@ func (p *SparkLambdaProps) Validate() error {
 		check.addf("AddGlueEndpoint is true without Vpc and GlueDatabase: the endpoint is added to an existing VPC for a declared Glue database; a created VPC gets one automatically")
 	}
 	p.validateCommitCoordination(&check)
+	p.validateFailureHandling(&check)
 	if p.MaxAzs != 0 && (p.Vpc != nil || p.NoVpc) {
 		check.addf("MaxAzs is %d but the construct creates no VPC (Vpc or NoVpc is set): remove MaxAzs", p.MaxAzs)
 	} else {
@@ -334,7 +357,9 @@ func NewSparkLambda(scope constructs.Construct, id string, props *SparkLambdaPro
 		panic(err)
 	}
 	this := constructs.NewConstruct(scope, jsii.String(id))
-	s := &SparkLambda{Construct: this, Image: props.Image, CommitCoordination: props.commitCoordination()}
+	s := &SparkLambda{Construct: this, Image: props.Image, CommitCoordination: props.commitCoordination(),
+		FailureQueue: props.FailureQueue, timeoutSeconds: props.timeoutSeconds(),
+		asyncMaxEventAgeSeconds: props.asyncMaxEventAgeSeconds()}
 
 	retention := props.LogRetention
 	if retention == "" {
@@ -441,6 +466,10 @@ func NewSparkLambda(scope constructs.Construct, id string, props *SparkLambdaPro
 		VpcSubnets:                   s.network.subnets,
 		SecurityGroups:               securityGroups,
 	})
+	if s.FailureQueue == nil {
+		s.FailureQueue = newFailureQueue(this)
+	}
+	configureAsyncInvoke(s.Function, s.FailureQueue, props)
 	return s
 }
 

@@ -89,3 +89,21 @@ func suppressBucketNotificationsHandler(stack awscdk.Stack) {
 		}
 	}
 }
+
+// suppressMskExecutionRole covers the AWS managed policy that the CDK's ManagedKafkaEventSource attaches to the role.
+func suppressMskExecutionRole(role constructs.IConstruct) {
+	suppress(role, "AwsSolutions-IAM4",
+		"AWSLambdaMSKExecutionRole is attached by aws-cdk-lib's ManagedKafkaEventSource: Lambda's MSK pollers need "+
+			"it to describe the cluster and create network interfaces in the cluster's subnets, whose ids are not "+
+			"known to this stack. The function's own Kafka permissions are scoped to the cluster ARN.",
+		"Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaMSKExecutionRole")
+}
+
+// suppressListStreams covers the one wildcard statement of the CDK's DynamoEventSource grant.
+func suppressListStreams(role constructs.IConstruct) {
+	suppress(role, "AwsSolutions-IAM5",
+		"aws-cdk-lib's DynamoEventSource grants dynamodb:ListStreams on '*', an action without resource-level "+
+			"permissions (it only lists stream ARNs); the stream's records are readable on that table's stream ARN only "+
+			"(dynamodb:DescribeStream/GetRecords/GetShardIterator).",
+		"Resource::*")
+}

@@ -108,7 +108,7 @@ func TestDefaults(t *testing.T) {
 		}
 	})
 
-	t.Run("commit coordination: a DynamoDB lock table for Delta's write lock", func(t *testing.T) {
+	t.Run("commit coordination: a DynamoDB lock table for Delta's commit lock", func(t *testing.T) {
 		if spark.CommitCoordination != sparklambda.CommitCoordinationDynamoDB || spark.LockTable == nil {
 			t.Fatalf("CommitCoordination = %q, LockTable = %v; want dynamodb and a table", spark.CommitCoordination, spark.LockTable)
 		}
@@ -392,7 +392,7 @@ func TestOptions(t *testing.T) {
 		cases := []struct {
 			description, prefix, coordination, keySchema, ttl string
 		}{
-			// Every client in the image (Iceberg's DynamoDbLockManager; the write lock for Hudi and Delta) keys by entityId.
+			// Every client in the image (Iceberg's DynamoDbLockManager; the commit locks for Hudi and Delta) keys by entityId.
 			{"novpc", "NoVpc", "dynamodb", `[{"AttributeName":"entityId","KeyType":"HASH"}]`, ""},
 			{"warehouse", "Warehouse", "dynamodb", `[{"AttributeName":"entityId","KeyType":"HASH"}]`, ""},
 			{"shared-a", "SharedA", "dynamodb", `[{"AttributeName":"entityId","KeyType":"HASH"}]`, ""},

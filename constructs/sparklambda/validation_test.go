@@ -6,8 +6,11 @@ import (
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskinesis"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/sparklambda/spark-lambda-cdk/constructs/sparklambda"
@@ -121,6 +124,14 @@ func TestValidation(t *testing.T) {
 		{"environment overrides the lock table", func(p *sparklambda.SparkLambdaProps) {
 			p.Environment = map[string]string{"SPARK_LAMBDA_LOCK_TABLE": "mine"}
 		}, []string{"Environment sets SPARK_LAMBDA_LOCK_TABLE, which the construct owns"}},
+		{"async retries above Lambda's maximum", func(p *sparklambda.SparkLambdaProps) { p.AsyncRetryAttempts = &three },
+			[]string{"AsyncRetryAttempts is 3 retries", "between 0 and 2", "asynchronous invocations"}},
+		{"async retries below zero", func(p *sparklambda.SparkLambdaProps) { p.AsyncRetryAttempts = &negative },
+			[]string{"AsyncRetryAttempts is -5 retries"}},
+		{"async event age below Lambda's minimum", func(p *sparklambda.SparkLambdaProps) { p.AsyncMaxEventAgeSeconds = 30 },
+			[]string{"AsyncMaxEventAgeSeconds is 30 seconds", "between 60 and 21600"}},
+		{"async event age above Lambda's maximum", func(p *sparklambda.SparkLambdaProps) { p.AsyncMaxEventAgeSeconds = 86400 },
+			[]string{"AsyncMaxEventAgeSeconds is 86400 seconds"}},
 		{"environment overrides a Lambda variable", func(p *sparklambda.SparkLambdaProps) {
 			p.Environment = map[string]string{"AWS_REGION": "us-east-1"}
 		}, []string{"Environment sets AWS_REGION, which Lambda reserves"}},
@@ -162,6 +173,8 @@ func TestValidation(t *testing.T) {
 				CommitCoordination: sparklambda.CommitCoordinationGlue},
 			"DynamoDB for Iceberg in Glue": {Framework: sparklambda.FrameworkIceberg, ScriptPath: script, GlueDatabase: "sales",
 				CommitCoordination: sparklambda.CommitCoordinationDynamoDB, Vpc: vpc, AddDynamoDBEndpoint: true},
+			"no async retries": {Framework: sparklambda.FrameworkHudi, ScriptPath: script, AsyncRetryAttempts: &zero,
+				AsyncMaxEventAgeSeconds: 60},
 		} {
 			if err := props.Validate(); err != nil {
 				t.Errorf("%s: Validate() = %v, want nil", name, err)
@@ -207,4 +220,94 @@ func TestValidation(t *testing.T) {
 			t.Errorf("ParseFramework(orc) error = %v", err)
 		}
 	})
+}
+
+// TestTriggerValidation checks that each trigger helper rejects bad arguments at synth time with a *PropsError that
+// names the argument, the value and the fix. Nothing is synthesized.
+func TestTriggerValidation(t *testing.T) {
+	app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(t.TempDir())})
+	stack := awscdk.NewStack(app, jsii.String("TriggerValidation"), nil)
+	other := awscdk.NewStack(app, jsii.String("Other"), nil)
+	spark := sparklambda.NewSparkLambda(stack, "Job", &sparklambda.SparkLambdaProps{
+		Framework: sparklambda.FrameworkDelta, ScriptPath: writeScript(t), NoVpc: true, TimeoutSeconds: 900,
+	})
+	bucket := awss3.NewBucket(stack, jsii.String("Landing"), nil)
+	shortVisibility := awssqs.NewQueue(stack, jsii.String("Short"), &awssqs.QueueProps{
+		VisibilityTimeout: awscdk.Duration_Seconds(jsii.Number(900)),
+	})
+	defaultVisibility := awssqs.NewQueue(stack, jsii.String("Default"), nil)
+	long := awssqs.NewQueue(stack, jsii.String("Long"), &awssqs.QueueProps{VisibilityTimeout: awscdk.Duration_Hours(jsii.Number(2))})
+	fifo := awssqs.NewQueue(stack, jsii.String("Fifo"), &awssqs.QueueProps{
+		Fifo: jsii.Bool(true), VisibilityTimeout: awscdk.Duration_Hours(jsii.Number(2)),
+	})
+	stream := awskinesis.Stream_FromStreamArn(stack, jsii.String("Stream"), jsii.String("arn:aws:kinesis:eu-west-1:123456789012:stream/clicks"))
+	noStream := awsdynamodb.NewTable(stack, jsii.String("NoStream"), &awsdynamodb.TableProps{
+		PartitionKey: &awsdynamodb.Attribute{Name: jsii.String("id"), Type: awsdynamodb.AttributeType_STRING},
+	})
+	const cluster = "arn:aws:kafka:eu-west-1:123456789012:cluster/orders/0a1b2c3d-1"
+	minusOne, five := -1, 5
+
+	cases := []struct {
+		name string
+		add  func()
+		want []string
+	}{
+		{"S3 prefix with a leading slash", func() { spark.AddS3Trigger(bucket, "/incoming/", "") },
+			[]string{`prefix "/incoming/" starts with "/"`, "remove the leading"}},
+		{"S3 prefix as an s3:// location", func() { spark.AddS3Trigger(bucket, "s3://landing/incoming/", "") },
+			[]string{`prefix "s3://landing/incoming/" is an S3 location`, "object key only"}},
+		{"S3 suffix with a wildcard", func() { spark.AddS3Trigger(bucket, "incoming/", "*.csv") },
+			[]string{`suffix "*.csv" contains "*"`, "no wildcards"}},
+		{"S3 bucket of another stack", func() {
+			spark.AddS3Trigger(awss3.NewBucket(other, jsii.String("Elsewhere"), nil), "incoming/", "")
+		}, []string{"bucket Other/Elsewhere is defined in stack Other, but the function is in stack TriggerValidation",
+			"dependency cycle", "awss3.Bucket_FromBucketName"}},
+		{"S3 nil bucket", func() { spark.AddS3Trigger(nil, "", "") }, []string{"bucket is nil"}},
+		{"SQS visibility timeout below 6x the function timeout", func() { spark.AddSqsTrigger(shortVisibility, nil) },
+			[]string{"queue TriggerValidation/Short has a visibility timeout of 900 s, but it must be at least 5400 s",
+				"6x the function timeout of 900 s", "awscdk.Duration_Seconds(jsii.Number(5400))", "or lower TimeoutSeconds"}},
+		{"SQS default visibility timeout", func() { spark.AddSqsTrigger(defaultVisibility, nil) },
+			[]string{"queue TriggerValidation/Default has a visibility timeout of 30 s"}},
+		{"SQS batch above 10 without a window", func() { spark.AddSqsTrigger(long, &sparklambda.SqsTriggerOptions{BatchSize: 50}) },
+			[]string{"BatchSize is 50 but MaxBatchingWindowSeconds is 0", "at least 1 second"}},
+		{"SQS batch above Lambda's maximum", func() {
+			spark.AddSqsTrigger(long, &sparklambda.SqsTriggerOptions{BatchSize: 20000, MaxBatchingWindowSeconds: 400})
+		}, []string{"BatchSize is 20000 messages", "MaxBatchingWindowSeconds is 400 seconds"}},
+		{"SQS FIFO batch above 10", func() {
+			spark.AddSqsTrigger(fifo, &sparklambda.SqsTriggerOptions{BatchSize: 20, MaxBatchingWindowSeconds: 1})
+		}, []string{"BatchSize is 20 messages, but it must be between 1 and 10", "FIFO"}},
+		{"SQS maximum concurrency of 1", func() { spark.AddSqsTrigger(long, &sparklambda.SqsTriggerOptions{MaxConcurrency: 1}) },
+			[]string{"MaxConcurrency is 1 invocations", "between 2 and 1000"}},
+		{"stream options out of range", func() {
+			spark.AddKinesisTrigger(stream, &sparklambda.StreamTriggerOptions{BatchSize: 20000, RetryAttempts: &minusOne,
+				MaxRecordAgeSeconds: 30, ParallelizationFactor: 11, StartingPosition: "AT_TIMESTAMP"})
+		}, []string{"BatchSize is 20000 records", "RetryAttempts is -1 retries", "MaxRecordAgeSeconds is 30 seconds",
+			"ParallelizationFactor is 11", `StartingPosition is "AT_TIMESTAMP"`}},
+		{"DynamoDB table without a stream", func() { spark.AddDynamoDBStreamTrigger(noStream, nil) },
+			[]string{"table TriggerValidation/NoStream has no stream", "StreamViewType_NEW_AND_OLD_IMAGES"}},
+		{"MSK with a bad ARN and topic", func() { spark.AddMskTrigger("orders-cluster", "orders topic", nil) },
+			[]string{`clusterArn "orders-cluster" is not an MSK cluster ARN`, `topic "orders topic" is not a Kafka topic name`}},
+		{"MSK with a function timeout above 14 minutes", func() { spark.AddMskTrigger(cluster, "orders", nil) },
+			[]string{"the function timeout is 900 s, but a Kafka event source mapping supports at most 840 s"}},
+		{"MSK retry controls without provisioned mode", func() {
+			spark.AddMskTrigger(cluster, "orders", &sparklambda.KafkaTriggerOptions{RetryAttempts: &five})
+		}, []string{"without MinimumPollers", "only in provisioned mode"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			defer func() {
+				recovered := recover()
+				err, ok := recovered.(*sparklambda.PropsError)
+				if !ok {
+					t.Fatalf("recovered %v, want a *PropsError", recovered)
+				}
+				for _, fragment := range c.want {
+					if !strings.Contains(err.Error(), fragment) {
+						t.Errorf("message does not contain %q:\n%s", fragment, err)
+					}
+				}
+			}()
+			c.add()
+		})
+	}
 }
