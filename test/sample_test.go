@@ -203,17 +203,53 @@ func TestDeployableTemplates(t *testing.T) {
 				t.Errorf("want 1 S3 gateway endpoint, got %d", gatewayS3)
 			}
 			outputs := template["Outputs"].(map[string]any)
-			for _, output := range []string{"FunctionName", "BucketName", "InvokeCommand"} {
+			for _, output := range []string{"FunctionName", "BucketName", "InvokeCommand", "FailureQueueUrl"} {
 				if _, ok := outputs[output]; !ok {
 					t.Errorf("missing output %s", output)
 				}
 			}
+			checkEventPipeline(t, framework, resources)
 			errors := assertions.Annotations_FromStack(stack).FindError(jsii.String("*"),
 				assertions.Match_StringLikeRegexp(jsii.String("AwsSolutions-.*")))
 			for _, finding := range *errors {
 				t.Errorf("unsuppressed cdk-nag finding at %s: %v", *finding.Id, finding.Entry.Data)
 			}
 		})
+	}
+}
+
+// checkEventPipeline checks the sample's event path: new CSVs under incoming/ of the data bucket invoke the Spark
+// function, its asynchronous failures go to the failure queue, and concurrent writers commit through a lock table
+// (Hudi, Delta) or Glue (Iceberg).
+func checkEventPipeline(t *testing.T, framework sparklambda.Framework, resources map[string]any) {
+	t.Helper()
+	byType := map[string][]map[string]any{}
+	for _, value := range resources {
+		resource := value.(map[string]any)
+		props, _ := resource["Properties"].(map[string]any)
+		byType[resource["Type"].(string)] = append(byType[resource["Type"].(string)], props)
+	}
+	notifications := byType["Custom::S3BucketNotifications"]
+	if len(notifications) != 1 {
+		t.Fatalf("want one bucket notification resource, got %d", len(notifications))
+	}
+	notification := mustJSON(t, notifications[0])
+	for _, want := range []string{`"BucketName":{"Ref":"Data`, `"s3:ObjectCreated:*"`, `"Value":"` + sample.IncomingPrefix + `"`,
+		`"Value":"` + sample.IncomingSuffix + `"`, `"LambdaFunctionArn":{"Fn::GetAtt":["SparkFunction`} {
+		if !strings.Contains(notification, want) {
+			t.Errorf("the S3 trigger lacks %s: %s", want, notification)
+		}
+	}
+	configs := byType["AWS::Lambda::EventInvokeConfig"]
+	if len(configs) != 1 || !strings.Contains(mustJSON(t, configs[0]["DestinationConfig"]), `"Fn::GetAtt":["SparkFailureQueue`) {
+		t.Errorf("async failures do not go to the failure queue: %v", configs)
+	}
+	wantTables := 1
+	if framework == sparklambda.FrameworkIceberg {
+		wantTables = 0 // the Glue database's optimistic commits
+	}
+	if tables := len(byType["AWS::DynamoDB::Table"]); tables != wantTables {
+		t.Errorf("%s: want %d DynamoDB lock table, got %d", framework, wantTables, tables)
 	}
 }
 

@@ -1,5 +1,6 @@
 // Package sample composes the sample app: one stack per table format, each with an encrypted bucket that holds
-// the sample PySpark script, the sample data and the table location, and a SparkLambda wired to it.
+// the sample PySpark script, the sample data and the table location, and a SparkLambda wired to it: new CSV files
+// under incoming/ run the job through an S3 trigger, and the InvokeCommand output runs it once on the sample data.
 // apps/sparkapp is the CDK app (package main) that cdk.json runs; the tests in test/ synthesize this package.
 package sample
 
@@ -30,7 +31,12 @@ const (
 	DataPrefix = "data/"
 	// TablesPrefix is the table location (the Spark warehouse).
 	TablesPrefix = "tables/"
+	// IncomingPrefix is where new CSV files (IncomingSuffix) trigger the job through S3 notifications.
+	IncomingPrefix = "incoming/"
 )
+
+// IncomingSuffix is the key suffix of the files that trigger the job under IncomingPrefix.
+const IncomingSuffix = ".csv"
 
 // SampleScript is the sample PySpark script (in assets/scripts) that every stack runs; it reads SPARK_FRAMEWORK
 // to pick the table format, so the same file runs on Lambda and, unchanged, on EMR Serverless.
@@ -143,6 +149,9 @@ func NewStack(scope constructs.Construct, id string, framework sparklambda.Frame
 	}
 	spark.GrantReadInput(bucket, DataPrefix)
 	spark.Function.Node().AddDependency(deployment)
+	// Every CSV dropped under incoming/ runs the job (asynchronously: retries, then the failure queue). The trigger
+	// also lets the function read incoming/.
+	spark.AddS3Trigger(bucket, IncomingPrefix, IncomingSuffix)
 
 	event, err := json.Marshal(SampleEvent(*bucket.BucketName()))
 	if err != nil {
@@ -152,7 +161,13 @@ func NewStack(scope constructs.Construct, id string, framework sparklambda.Frame
 		Value: spark.Function.FunctionName(), Description: jsii.String("The Spark Lambda function"),
 	})
 	awscdk.NewCfnOutput(stack, jsii.String("BucketName"), &awscdk.CfnOutputProps{
-		Value: bucket.BucketName(), Description: jsii.String("Bucket with the script (scripts/), data (data/) and tables (tables/)"),
+		Value: bucket.BucketName(), Description: jsii.String("Bucket with the script (scripts/), data (data/) and tables (tables/); " +
+			"a CSV copied to incoming/ runs the job"),
+	})
+	awscdk.NewCfnOutput(stack, jsii.String("FailureQueueUrl"), &awscdk.CfnOutputProps{
+		Value: spark.FailureQueue.QueueUrl(),
+		Description: jsii.String("Invocations that failed after Lambda's retries (e.g. from the S3 trigger) are kept " +
+			"here for 14 days"),
 	})
 	awscdk.NewCfnOutput(stack, jsii.String("InvokeCommand"), &awscdk.CfnOutputProps{
 		Description: jsii.String("Run the sample job once (a second run upserts). The CLI must neither time out " +
