@@ -93,8 +93,8 @@ type SparkLambdaProps struct {
 	// LogRetention is how long the function's log group (and a created VPC's flow log) keeps events.
 	// Default 30 days (awslogs.RetentionDays_ONE_MONTH).
 	LogRetention awslogs.RetentionDays
-	// ReservedConcurrency reserves (and caps) concurrent executions. Default nil: unreserved. Set 1 to serialise
-	// writers of one table when no commit coordination (DynamoDB lock, Glue optimistic commit) is configured.
+	// ReservedConcurrency reserves (and caps) concurrent executions. Default nil: unreserved. Exactly 1 is required
+	// by CommitCoordinationNone (one writer at a time instead of commit coordination).
 	// Valid: 1 or more (0 would throttle every invocation). Reserving needs unreserved account concurrency of at
 	// least 100 left over (an AWS Lambda rule), which new accounts may not have.
 	ReservedConcurrency *int
@@ -176,8 +176,9 @@ type SparkLambdaProps struct {
 
 // SparkLambda is a Lambda function that runs a PySpark script from S3 in the Spark runtime image, with the
 // triggering event as `--event <json>`. It owns its role (least privilege: the script object, declared input and
-// table locations, its own log group, ENIs only when in a VPC, Glue only for a declared database), its log group
-// and, by default, its network.
+// table locations, its own log group, ENIs only when in a VPC, Glue only for a declared database, its lock table),
+// its log group, its failure queue (unless given one), its commit coordination (a DynamoDB lock table, unless Glue
+// or CommitCoordinationNone) and, by default, its network.
 type SparkLambda struct {
 	constructs.Construct
 
