@@ -22,7 +22,7 @@ func ExampleNewSparkLambda() {
 		EnforceSSL: jsii.Bool(true), BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(),
 	})
 
-	// Concurrent writers commit through a DynamoDB lock table the construct creates (Delta's S3DynamoDBLogStore).
+	// Concurrent writers commit through a DynamoDB lock table the construct creates (CommitCoordination).
 	orders := sparklambda.NewSparkLambda(stack, "Orders", &sparklambda.SparkLambdaProps{
 		Framework:       sparklambda.FrameworkDelta,
 		ScriptPath:      "jobs/orders.py", // uploaded as an asset; or ScriptBucket + ScriptKey
