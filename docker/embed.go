@@ -17,7 +17,8 @@ import (
 // them, which the Dockerfile copies (COPY python/) and the local runtime and tests copy the same way. Named by a
 // pattern so that __init__.py is included and __pycache__ never is.
 //
-//go:embed Dockerfile versions.lock lock.sh fetch-jars.sh spark-class conf/spark-defaults*.conf python/*/*.py
+//go:embed Dockerfile versions.lock lock.sh fetch-jars.sh build-coordination.sh spark-class conf/spark-defaults*.conf
+//go:embed java/com/sparklambda/coordination/*.java python/*/*.py
 var context embed.FS
 
 // Context returns the image build context as a read-only file system rooted at the context directory.

@@ -4,20 +4,27 @@
 # Maven resolves each artifact itself (dependency:get, no repository named here: Maven's default applies).
 # Used by the Dockerfile's `jars` stage and by the local runtime install (test/sandbox/install-runtime.sh).
 #
-# Usage: fetch-jars.sh [--only] FRAMEWORK OUTDIR
+# Usage: fetch-jars.sh [--only] FRAMEWORK OUTDIR | fetch-jars.sh --build OUTDIR
 #   FRAMEWORK: DELTA, HUDI, ICEBERG (its jars + the COMMON ones), or COMMON (the common jars alone);
-#   --only: the framework's own jars without the COMMON ones (the Dockerfile keeps those in a shared layer).
+#   --only: the framework's own jars without the COMMON ones (the Dockerfile keeps those in a shared layer);
+#   --build: the compile-only jars (kind buildjar) that build-coordination.sh needs.
 # Env:   MVN (default: mvn), MAVEN_REPO_LOCAL (default: $HOME/.m2/repository), VERSIONS_LOCK (see lock.sh)
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
 only=
-if [ "${1:-}" = --only ]; then only=--only; shift; fi
-fw=${1:-}
-out=${2:-}
-[ -n "$fw" ] && [ -n "$out" ] || { echo "usage: fetch-jars.sh [--only] FRAMEWORK OUTDIR" >&2; exit 2; }
-
-rows=$(sh "$here/lock.sh" jars "$fw" $only) || exit 2
+if [ "${1:-}" = --build ]; then
+    fw=build
+    out=${2:-}
+    [ -n "$out" ] || { echo "usage: fetch-jars.sh --build OUTDIR" >&2; exit 2; }
+    rows=$(sh "$here/lock.sh" buildjars) || exit 2
+else
+    if [ "${1:-}" = --only ]; then only=--only; shift; fi
+    fw=${1:-}
+    out=${2:-}
+    [ -n "$fw" ] && [ -n "$out" ] || { echo "usage: fetch-jars.sh [--only] FRAMEWORK OUTDIR" >&2; exit 2; }
+    rows=$(sh "$here/lock.sh" jars "$fw" $only) || exit 2
+fi
 [ -n "$rows" ] || { echo "fetch-jars.sh: the lock lists no jars for $fw" >&2; exit 2; }
 
 mvn=${MVN:-mvn}

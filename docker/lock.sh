@@ -10,6 +10,7 @@
 #   jars FRAMEWORK --only the FRAMEWORK rows alone; `jars COMMON`: the COMMON rows alone
 #   version NAME          the version of a runtime or pypi row (e.g. java, python, spark, pyspark)
 #   sha256 NAME           the sha256 of a pypi or jar row (jar rows by group:artifact)
+#   buildjars             "group:artifact version sha256" rows of the compile-only jars (kind buildjar)
 #   requirements [SCOPE]  pip lines "name==version --hash=sha256:..." for the pypi rows of SCOPE (default COMMON:
 #                         every image; a framework name: that framework's own packages alone)
 #   rows                  every entry, normalised to "kind scope name version sha256"
@@ -34,7 +35,7 @@ fi
 [ -r "$lock" ] || die "cannot read lock file '$lock'"
 
 cmd=${1:-}
-[ -n "$cmd" ] || die "usage: lock.sh [-f LOCKFILE] frameworks|check FW|jars FW|COMMON [--only]|version NAME|sha256 NAME|requirements [SCOPE]|rows"
+[ -n "$cmd" ] || die "usage: lock.sh [-f LOCKFILE] frameworks|check FW|jars FW|COMMON [--only]|buildjars|version NAME|sha256 NAME|requirements [SCOPE]|rows"
 arg=${2:-}
 
 # Every entry as "kind scope name version sha256"; malformed lines are an error, not silently skipped.
@@ -87,6 +88,7 @@ case $cmd in
             all | awk -v fw="$arg" '$1 == "jar" && ($2 == "COMMON" || $2 == fw) { print $3, $4, $5 }'
         fi
         ;;
+    buildjars) all | awk '$1 == "buildjar" { print $3, $4, $5 }' ;;
     version) one 4 "$arg" ;;
     sha256) one 5 "$arg" ;;
     requirements)

@@ -25,6 +25,7 @@
 # What it reports: the module-level dict RESULT (the Lambda handler returns it; spark-submit ignores it). It is
 # also printed as one JSON line.
 import datetime
+import functools
 import json
 import os
 
@@ -32,7 +33,7 @@ from pyspark.sql import SparkSession, Window
 from pyspark.sql import functions as F
 from pyspark.sql.types import DateType, DoubleType, StringType, StructField, StructType
 
-from sparklambda import events, tables
+from sparklambda import events
 
 CSV_SCHEMA = StructType([
     StructField("date", DateType(), False),
@@ -80,11 +81,15 @@ def read_files(spark, event):
     if not paths:
         raise ValueError('the event has no "input": give the s3:// path of the CSV, e.g. {"input": "s3://bucket/data/seattle-weather.csv"}, '
                          'or send an S3 notification for new CSV files')
-    df = spark.read.csv(paths, header=True, schema=CSV_SCHEMA, mode="FAILFAST").withColumn("_file", F.input_file_name())
-    if len(paths) > 1:
-        last = Window.partitionBy(KEY).orderBy(F.col("_file").desc())
-        df = df.withColumn("_n", F.row_number().over(last)).where("_n = 1").drop("_n")
-    return df.drop("_file"), paths
+    def read(path):
+        return spark.read.csv(path, header=True, schema=CSV_SCHEMA, mode="FAILFAST")
+    if len(paths) == 1:
+        return read(paths[0]), paths
+    # A file's position in the event, not input_file_name(): a MERGE source must be deterministic.
+    df = functools.reduce(lambda a, b: a.unionByName(b),
+                          [read(p).withColumn("_file_no", F.lit(i)) for i, p in enumerate(paths)])
+    last = Window.partitionBy(KEY).orderBy(F.col("_file_no").desc())
+    return df.withColumn("_n", F.row_number().over(last)).where("_n = 1").drop("_n", "_file_no"), paths
 
 
 def read_input(spark, event):
@@ -166,13 +171,12 @@ def main():
         df, source = read_input(spark, event)
         df = df.cache()
         input_rows = df.count()
+        # Concurrent invocations need nothing here: the image coordinates each format's commits (see the README).
         if fmt == "DELTA":
-            with tables.write_lock(location):  # one Delta writer per table at a time (see sparklambda.tables)
-                operation = upsert_delta(spark, df, location)
+            operation = upsert_delta(spark, df, location)
         elif fmt == "HUDI":
-            with tables.write_lock(location):  # one Hudi writer per table at a time
-                operation = upsert_hudi(spark, df, location, table)
-        else:  # Iceberg's catalog coordinates its own commits (Glue, or the DynamoDB lock manager)
+            operation = upsert_hudi(spark, df, location, table)
+        else:
             operation = upsert_iceberg(spark, df, location, namespace)
         df.unpersist()
 

@@ -6,6 +6,7 @@
 import glob
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -248,7 +249,7 @@ SAMPLE_SCRIPT = os.path.join(ROOT, "assets", "scripts", "table_job.py")
 
 
 # The key schema of the commit-coordination table: what the SparkLambda construct creates (constructs/sparklambda),
-# what Iceberg's DynamoDbLockManager expects, and what sparklambda.tables.write_lock uses (Delta, Hudi).
+# what Iceberg's DynamoDbLockManager expects, and what the image's Delta and Hudi commit locks use (docker/java).
 LOCK_TABLE_KEYS = [("entityId", "HASH")]
 
 
@@ -289,8 +290,8 @@ def function_env(framework, s3, bucket=BUCKET, script_key=SCRIPT_KEY, coordinati
 
 
 def prepare_bucket(s3, script_path, bucket=BUCKET, data_path=SAMPLE_DATA, data_paths=None):
-    """Creates the bucket and uploads the script to SCRIPT_KEY and each data file to data/<basename> (by default
-    the sample CSV, at DATA_KEY)."""
+    """Creates the bucket and uploads the script to SCRIPT_KEY, the sample CSV to DATA_KEY and each of data_paths to
+    data/<basename>."""
     c = s3.client()
     try:
         c.create_bucket(Bucket=bucket)
@@ -299,7 +300,7 @@ def prepare_bucket(s3, script_path, bucket=BUCKET, data_path=SAMPLE_DATA, data_p
     with open(script_path, "rb") as f:
         c.put_object(Bucket=bucket, Key=SCRIPT_KEY, Body=f.read())
     uploaded = []
-    for path in data_paths or [data_path]:
+    for path in dict.fromkeys([data_path, *(data_paths or [])]):
         key = "data/" + os.path.basename(path)
         with open(path, "rb") as f:
             c.put_object(Bucket=bucket, Key=key, Body=f.read())
@@ -354,3 +355,29 @@ def summary(entries):
         "failed": sum(e["status"] == "FAILED" for e in entries),
         "results": [{k: v for k, v in e.items() if k != "invoke"} for e in entries],
     }
+
+
+SAM_EVENTS = os.path.join(VENV, "sam-events")  # the SAM CLI's sample events (install-tools.sh extracts them)
+
+
+def sam_event(name, **values):
+    """A SAM CLI sample event (e.g. "s3/S3Put.json") with its {{{placeholders}}} filled in (values are JSON-escaped
+    into the strings; region, partition and account_id have defaults)."""
+    with open(os.path.join(SAM_EVENTS, name)) as f:
+        text = f.read()
+    defaults = {"region": "us-east-1", "partition": "aws", "account_id": "123456789012"}
+    defaults.update(values)
+
+    def fill(m):
+        if m.group(1) not in defaults:
+            raise KeyError(f"{name} needs a value for {m.group(1)}")
+        return json.dumps(str(defaults[m.group(1)]))[1:-1]
+    return json.loads(re.sub(r"\{\{\{(\w+)\}\}\}", fill, text))
+
+
+def s3put(bucket, *keys):
+    """One S3 notification (SAM's S3Put record per key; keys as S3 sends them, URL-encoded)."""
+    records = []
+    for key in keys:
+        records += sam_event("s3/S3Put.json", bucket=bucket, key=key)["Records"]
+    return {"Records": records}

@@ -184,3 +184,63 @@ def test_tmp_threshold_setting(raw, expected):
 def test_bad_tmp_threshold_is_named(raw):
     with pytest.raises(handler.ConfigurationError, match="SPARK_LAMBDA_TMP_MIN_FREE_PCT"):
         config.tmp_min_free_pct({"SPARK_LAMBDA_TMP_MIN_FREE_PCT": raw})
+
+
+def test_iceberg_without_glue_gets_the_dynamodb_lock_manager():
+    env = {"SPARK_FRAMEWORK": "ICEBERG", "ICEBERG_CATALOG_TYPE": "hadoop", "SPARK_WAREHOUSE": "s3://b/t",
+           "SPARK_LAMBDA_COMMIT_COORDINATION": "dynamodb", "SPARK_LAMBDA_LOCK_TABLE": "locks",
+           "AWS_ENDPOINT_URL_DYNAMODB": "http://127.0.0.1:9003"}
+    conf = config.spark_settings(env)
+    assert conf["spark.sql.catalog.lake.lock-impl"] == "org.apache.iceberg.aws.dynamodb.DynamoDbLockManager"
+    assert conf["spark.sql.catalog.lake.lock.table"] == "locks"
+    assert conf["spark.sql.catalog.lake.dynamodb.endpoint"] == "http://127.0.0.1:9003"
+    env["SPARK_LAMBDA_COMMIT_COORDINATION"] = "none"
+    assert not any("lock" in k for k in config.spark_settings(env))
+
+
+@pytest.mark.parametrize("env, fragment", [
+    ({"SPARK_LAMBDA_COMMIT_COORDINATION": "zookeeper"}, "is not one of dynamodb, glue, none"),
+    ({"SPARK_LAMBDA_COMMIT_COORDINATION": "dynamodb"}, "needs SPARK_LAMBDA_LOCK_TABLE"),
+    ({"SPARK_LAMBDA_COMMIT_COORDINATION": "glue", "SPARK_FRAMEWORK": "DELTA"}, "Iceberg tables only"),
+])
+def test_bad_coordination_is_named(env, fragment):
+    with pytest.raises(handler.ConfigurationError, match=fragment):
+        config.coordination(env)
+
+
+def test_conflict_retries_are_bounded_by_count_and_remaining_time():
+    from handler import commit_retry
+    assert commit_retry.may_retry(1, 8, None, 30, 1)
+    assert not commit_retry.may_retry(9, 8, None, 1, 1), "no more than SPARK_LAMBDA_CONFLICT_RETRIES"
+    assert commit_retry.may_retry(1, 8, remaining_s=60, last_run_s=20, wait_s=2)
+    assert not commit_retry.may_retry(1, 8, remaining_s=20, last_run_s=20, wait_s=2), "must fit in the time left"
+    waits = [commit_retry.backoff_s(a) for a in range(1, 12) for _ in range(20)]
+    assert min(waits) >= 0 and max(waits) <= commit_retry.CAP_S
+    assert config.conflict_retries({}) == 8 and config.conflict_retries({"SPARK_LAMBDA_CONFLICT_RETRIES": "0"}) == 0
+    with pytest.raises(handler.ConfigurationError, match="SPARK_LAMBDA_CONFLICT_RETRIES"):
+        config.conflict_retries({"SPARK_LAMBDA_CONFLICT_RETRIES": "many"})
+
+
+def test_response_above_6_mb_is_refused_and_batch_failures_sit_at_the_top():
+    ok = response.build({"a": 1}, 1.0, {}, {}, batch={"batchItemFailures": [{"itemIdentifier": "m-1"}]})
+    assert ok["batchItemFailures"] == [{"itemIdentifier": "m-1"}] and ok["result"] == {"a": 1}
+    with pytest.raises(handler.ResponseTooLargeError, match="6 MB"):
+        response.build({"blob": "x" * response.MAX_RESPONSE_BYTES}, 1.0, {}, {})
+
+
+@pytest.mark.parametrize("code, fragments", [
+    (52, ["ran out of heap", "OutOfMemoryError", "MemorySizeMiB"]),
+    (3, ["ran out of heap", "ExitOnOutOfMemoryError"]),
+    (-9, ["killed (SIGKILL)", "memory cap"]),
+    (-6, ["exited with code -6 (signal 6)"]),
+])
+def test_a_dead_jvm_is_described_by_its_exit(code, fragments, monkeypatch):
+    from handler.spark_runtime import SparkRuntime
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "3008")
+    rt = SparkRuntime()
+    rt.heap_mib, rt.jvm_pid = 1955, 4242
+    got = rt.describe_exit(code)
+    text = " ".join(str(v) for v in got.values())
+    for fragment in fragments:
+        assert fragment in text, (fragment, got)
+    assert got["heap"] == "1955 MiB" and got["memory_mib"] == "3008"

@@ -3,8 +3,6 @@
 # install-tools.sh; mustache templates filled in below) and, for MSK, the shape of the Lambda Developer Guide's example.
 import base64
 import json
-import os
-import re
 import sys
 
 import pytest
@@ -15,28 +13,7 @@ sys.path.insert(0, h.PYTHON_DIR)
 from handler import events as handler_events  # noqa: E402
 from sparklambda import conflicts, events  # noqa: E402
 
-SAM_EVENTS = os.path.join(h.VENV, "sam-events")
-
-
-def sam_event(name, **values):
-    """A SAM sample event with its {{{placeholders}}} filled in (values are JSON-escaped into the strings)."""
-    with open(os.path.join(SAM_EVENTS, name)) as f:
-        text = f.read()
-    defaults = {"region": "us-east-1", "partition": "aws", "account_id": "123456789012"}
-    defaults.update(values)
-
-    def fill(m):
-        if m.group(1) not in defaults:
-            raise KeyError(f"{name} needs a value for {m.group(1)}")
-        return json.dumps(str(defaults[m.group(1)]))[1:-1]
-    return json.loads(re.sub(r"\{\{\{(\w+)\}\}\}", fill, text))
-
-
-def s3put(bucket, *keys):
-    records = []
-    for key in keys:
-        records += sam_event("s3/S3Put.json", bucket=bucket, key=key)["Records"]
-    return {"Records": records}
+sam_event, s3put = h.sam_event, h.s3put
 
 
 # MSK event, as in the Lambda Developer Guide ("Using Lambda with Amazon MSK": example event).
@@ -109,7 +86,9 @@ def test_eventbridge_object_created():
 
 def test_plain_input_keeps_working():
     assert events.input_uris({"input": "s3://b/data/x.csv"}) == ["s3://b/data/x.csv"]
-    assert events.input_uris({"input": ["s3://b/1.csv", "s3a://b/2.csv"]}) == ["s3://b/1.csv", "s3://b/2.csv"]
+    assert events.input_uris({"input": ["s3://b/1.csv", "s3a://b/2.csv"]}) == ["s3://b/1.csv", "s3a://b/2.csv"]
+    assert events.input_uris({"input": "file:///data/x.csv"}) == ["file:///data/x.csv"], "any path Spark reads"
+    assert [o.key for o in events.s3_objects({"input": "s3a://b/2.csv"})] == ["2.csv"]
     assert events.s3_objects({"table": "t"}) == []
     with pytest.raises(events.EventFormatError, match="s3://"):
         events.s3_objects({"input": "/local/file.csv"})

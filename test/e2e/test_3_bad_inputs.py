@@ -79,3 +79,25 @@ def test_bad_input_fails_clearly_and_commits_nothing(case, pool):
         assert after.payload["result"]["rows"] == rows_before
     else:
         assert keys_after == keys_before, "a failed invocation must not write table data"
+
+
+def test_result_above_lambdas_6_mb_response_limit_fails_clearly(pool):
+    f = pool.get(*WARM)
+    f.put_script("huge_result.py")
+    r = f.invoke({})
+    assert r.failed and r.error_type == "ResponseTooLargeError", r.raw[:2000]
+    assert "6 MB" in r.error_message and "write large results to S3" in r.error_message
+
+
+def test_driver_out_of_heap_is_named_and_the_next_invocation_starts_a_new_jvm(pool):
+    f = pool.get(*WARM)
+    f.put_script("oom_driver.py")
+    r = f.invoke({})
+    assert r.failed and r.error_type == "SparkDriverDiedError", r.raw[:3000]
+    for fragment in ("OutOfMemoryError", "heap", "function memory 3008 MiB", "MemorySizeMiB",
+                     "next invocation starts a new JVM"):
+        assert fragment in r.error_message, f"{fragment!r} not in {r.error_message}"
+    f.put_script()
+    after = f.invoke(f.sample_event(action="read"))
+    assert not after.failed, after.raw[:3000]
+    assert after.payload["spark"]["new_jvm"] is True

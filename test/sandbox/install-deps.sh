@@ -17,7 +17,8 @@ have sha256sum || need="$need coreutils"
 have awk || need="$need mawk"
 java17=
 for j in "${JAVA_HOME:-}" /usr/lib/jvm/java-17-openjdk-amd64 /usr/lib/jvm/java-17-openjdk-arm64; do
-    if [ -n "$j" ] && [ -x "$j/bin/java" ] && "$j/bin/java" -version 2>&1 | grep -q 'version "17\.'; then
+    # a JDK, not a JRE: docker/build-coordination.sh compiles with its javac
+    if [ -n "$j" ] && [ -x "$j/bin/java" ] && [ -x "$j/bin/javac" ] && "$j/bin/java" -version 2>&1 | grep -q 'version "17\.'; then
         java17=$j
         break
     fi

@@ -12,7 +12,8 @@
 #   .runtime/pylib-<FW>/        the framework's own PyPI packages (DELTA: delta-spark), on PYTHONPATH for <FW> only
 #   .runtime/jarstore/          the lock's jars, sha256-verified (shared by the frameworks, never copied twice)
 #   .runtime/spark-<FW>/        SPARK_HOME: bin/ (pyspark's scripts, symlinked, with OUR spark-class), jars/
-#                               (symlinks: pyspark's jars + the framework's), conf/spark-defaults.conf
+#                               (symlinks: pyspark's jars + the framework's; spark-lambda-coordination.jar built by
+#                               docker/build-coordination.sh), conf/spark-defaults.conf
 #   .runtime/env-<FW>.sh        exports SPARK_HOME, SPARK_CONF_DIR, JAVA_HOME, PYTHON, PYSPARK_PYTHON, PATH, ...
 #   .runtime/READY-<FW>         written last; holds the key of the inputs it was built from
 # Cached: each part has a stamp keyed by its inputs (lock contents, spark-class, defaults), so a second run only
@@ -43,7 +44,9 @@ CONF_FW="$ROOT/docker/conf/spark-defaults-$FW.conf"
 [ -f "$CONF_FW" ] || die "missing $CONF_FW"
 
 # The whole-install key: if READY-<FW> holds it, there is nothing to do.
-ALL_KEY=$( { cat "$ROOT/docker/versions.lock" "$ROOT/docker/spark-class" "$CONF_COMMON" "$CONF_FW" "$0"; } | sha256sum | cut -c1-64)
+ALL_KEY=$( { cat "$ROOT/docker/versions.lock" "$ROOT/docker/spark-class" "$CONF_COMMON" "$CONF_FW" "$0" \
+              "$ROOT/docker/build-coordination.sh" "$ROOT"/docker/java/com/sparklambda/coordination/*.java; } \
+            | sha256sum | cut -c1-64)
 if [ -f "$RT/READY-$FW" ] && [ "$(cat "$RT/READY-$FW")" = "$ALL_KEY" ] && [ -x "$RT/venv/bin/python" ]; then
     log "up to date ($RT/spark-$FW)"
     exit 0
@@ -189,6 +192,8 @@ sh "$LOCKSH" jars "$FW" | while read -r ga version sha; do
     [ -f "$jar" ] || die "missing $jar"
     ln -s "$jar" "$SH.tmp/jars/"
 done
+# The commit-coordination classes, compiled as the Dockerfile does (Hadoop's client API is PySpark's own jar here).
+PATH="$JAVA_HOME_RT/bin:$PATH" sh "$ROOT/docker/build-coordination.sh" "$FW" "$SH.tmp/jars" "$SH.tmp/jars/*"
 cat "$CONF_COMMON" "$CONF_FW" > "$SH.tmp/conf/spark-defaults.conf"
 chmod -R a+rX "$SH.tmp"
 rm -rf "$SH"

@@ -27,7 +27,7 @@ def test_lock_parses_and_has_no_todo():
     all_rows = rows()
     assert all_rows, "no entries"
     for kind, scope, name, version, sha in all_rows:
-        assert kind in {"runtime", "pypi", "jar"}, (kind, name)
+        assert kind in {"runtime", "pypi", "jar", "buildjar"}, (kind, name)
         assert scope == "COMMON" or scope in frameworks(), (scope, name)
         if kind == "runtime":
             assert sha == "-", name
@@ -230,11 +230,9 @@ def test_dockerfile_copies_only_the_known_context_files():
             parts = i.split()[1:]
             parts = [p for p in parts if not p.startswith("--")]
             sources += parts[:-1]
-    assert sorted(sources) == sorted(
-        ["versions.lock", "lock.sh", "./", "fetch-jars.sh", "conf/", "spark-class", "python/"]
-    ) or sorted(s for s in sources if s != "./") == sorted(
-        ["versions.lock", "lock.sh", "fetch-jars.sh", "conf/", "spark-class", "python/"]
-    ), sources
+    expected = ["versions.lock", "lock.sh", "fetch-jars.sh", "build-coordination.sh", "java/", "conf/", "spark-class",
+                "python/"]
+    assert sorted(s for s in sources if s != "./") == sorted(expected), sources
     for s in sources:
         if s != "./":
             assert (DOCKER / s).exists(), s

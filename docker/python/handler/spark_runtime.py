@@ -153,6 +153,17 @@ class SparkRuntime:
             self._start()
             return self.root
 
+    def _write_hudi_defaults(self):
+        props = config.hudi_write_defaults()
+        if not props:
+            return
+        os.makedirs(config.HUDI_CONF_DIR, exist_ok=True)
+        with open(os.path.join(config.HUDI_CONF_DIR, "hudi-defaults.conf"), "w", encoding="utf-8") as f:
+            f.write("# Written by the Lambda handler: Hudi's settings for concurrent writers (handler/config.py)\n")
+            for k, v in props.items():
+                f.write(f"{k} {v}\n")
+        os.environ["HUDI_CONF_DIR"] = config.HUDI_CONF_DIR  # inherited by the JVM, where Hudi reads it
+
     def _start(self):
         from pyspark import SparkConf, SparkContext
         from pyspark.sql import SparkSession
@@ -162,6 +173,7 @@ class SparkRuntime:
             logger.info("the SparkContext was stopped (by a script's spark.stop()?) or its JVM died: creating a new one")
         self.root = None
         settings = config.spark_settings()
+        self._write_hudi_defaults()
         conf = SparkConf()
         for k, v in settings.items():
             conf.set(k, v)

@@ -10,6 +10,6 @@
 #   events.fail(bad_rows)                       # partial batch failure: the handler returns batchItemFailures
 #
 # Conflicts between concurrent writers of one table are classified in sparklambda.conflicts.
-from . import conflicts, events, tables  # noqa: F401
+from . import conflicts, events  # noqa: F401
 
-__all__ = ["conflicts", "events", "tables"]
+__all__ = ["conflicts", "events"]

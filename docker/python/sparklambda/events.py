@@ -209,7 +209,16 @@ def s3_objects(event=None):
 
 
 def input_uris(event=None):
-    """The s3:// URIs of s3_objects(event), in order."""
+    """The paths to read, in order: the s3:// URIs of the S3 objects a trigger event names (see s3_objects), or the
+    plain event's "input" as given (an s3://, s3a:// or any other path Spark can read, or a list of them)."""
+    event = _ev(event)
+    if kind(event) == PLAIN:
+        value = event.get("input") if isinstance(event, dict) else None
+        paths = [] if value is None else value if isinstance(value, list) else [value]
+        for p in paths:
+            if not isinstance(p, str) or not p.strip():
+                raise EventFormatError(f'"input" must be a path or a list of paths, got {p!r}')
+        return paths
     return [o.uri for o in s3_objects(event)]
 
 
