@@ -42,13 +42,12 @@ const (
 	EnvLockTable = "SPARK_LAMBDA_LOCK_TABLE"
 )
 
-// lockTableActions are what the formats' DynamoDB clients call on the lock table, and all the role may do there:
-// DescribeTable (Iceberg's lock manager checks that the table exists before use), GetItem/PutItem/UpdateItem/
-// DeleteItem (conditional writes that take, renew and release a lock) and Query (Delta's S3DynamoDBLogStore reads
-// the latest log entry of a table path with it).
+// lockTableActions are what the image's lock clients call on the lock table, and all the role may do there:
+// DescribeTable (Iceberg's lock manager checks that the table exists before use) and GetItem/PutItem/UpdateItem/
+// DeleteItem (conditional writes that take, renew and release a lock: Iceberg's DynamoDbLockManager, and AWS Labs'
+// dynamodb-lock-client under the image's Delta and Hudi commit locks, docker/java).
 var lockTableActions = []string{
 	"dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
-	"dynamodb:Query",
 }
 
 // lockTableSchema is the key schema one table format's DynamoDB client expects of its table.
@@ -63,8 +62,9 @@ type lockTableSchema struct {
 // from SPARK_LAMBDA_LOCK_TABLE:
 //   - Iceberg: the Hadoop catalog with org.apache.iceberg.aws.dynamodb.DynamoDbLockManager (its
 //     lockTableSchema(): hash key entityId, S);
-//   - Delta and Hudi: the image's own commit locks (docker/ in this module), keyed by entityId as well, because the
-//     formats' own DynamoDB clients are not in the image.
+//   - Delta and Hudi: the image's own commit locks (docker/java in this module: a Delta log store that writes each
+//     commit file under a lock, and a Hudi lock provider for optimistic concurrency), keyed by entityId as well,
+//     because the formats' own DynamoDB clients are not served by the registries this module builds from.
 //
 // Should those clients enter the image, their schemas are: Delta's S3DynamoDBLogStore (Delta Lake docs, "S3
 // multi-cluster writes") partition key tablePath (S), sort key fileName (S), TTL on expireTime; Hudi's

@@ -176,7 +176,7 @@ func gatewayService(t *testing.T, endpoint map[string]any) string {
 func assertLockTableGrant(t *testing.T, template map[string]any, rolePrefix, tablePrefix string) {
 	t.Helper()
 	want := []any{"dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem",
-		"dynamodb:DeleteItem", "dynamodb:Query"}
+		"dynamodb:DeleteItem"}
 	grants := 0
 	for _, statement := range rolePolicy(t, template, rolePrefix) {
 		actions := asList(statement["Action"])

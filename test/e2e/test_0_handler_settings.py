@@ -244,3 +244,33 @@ def test_a_dead_jvm_is_described_by_its_exit(code, fragments, monkeypatch):
     for fragment in fragments:
         assert fragment in text, (fragment, got)
     assert got["heap"] == "1955 MiB" and got["memory_mib"] == "3008"
+
+
+def test_delta_commits_go_through_the_images_locking_log_store():
+    env = {"SPARK_FRAMEWORK": "DELTA", "SPARK_LAMBDA_COMMIT_COORDINATION": "dynamodb", "SPARK_LAMBDA_LOCK_TABLE": "locks",
+           "AWS_REGION": "eu-west-1", "AWS_ENDPOINT_URL_DYNAMODB": "http://127.0.0.1:9003"}
+    conf = config.spark_settings(env)
+    store = "com.sparklambda.coordination.DynamoDbLockingS3LogStore"
+    assert conf["spark.delta.logStore.s3a.impl"] == conf["spark.delta.logStore.s3.impl"] == store
+    assert conf["spark.hadoop.sparklambda.lock.table"] == "locks"
+    assert conf["spark.hadoop.sparklambda.lock.region"] == "eu-west-1"
+    assert conf["spark.hadoop.sparklambda.lock.endpoint"] == "http://127.0.0.1:9003"
+    assert config.hudi_write_defaults(env) == {}, "Hudi settings only for the HUDI image"
+    env["SPARK_LAMBDA_COMMIT_COORDINATION"] = "none"
+    assert "spark.delta.logStore.s3a.impl" not in config.spark_settings(env), "none keeps Delta's default log store"
+
+
+def test_hudi_writers_use_optimistic_concurrency_with_the_images_lock_provider():
+    env = {"SPARK_FRAMEWORK": "HUDI", "SPARK_LAMBDA_COMMIT_COORDINATION": "dynamodb", "SPARK_LAMBDA_LOCK_TABLE": "locks",
+           "AWS_REGION": "eu-west-1"}
+    props = config.hudi_write_defaults(env)
+    assert props["hoodie.write.concurrency.mode"] == "optimistic_concurrency_control"
+    assert props["hoodie.write.lock.provider"] == "com.sparklambda.coordination.HudiDynamoDbLockProvider"
+    assert props["hoodie.cleaner.policy.failed.writes"] == "LAZY"
+    assert props["hoodie.index.type"] == "BUCKET", "OCC sees same-key upserts only with a fixed key->file group map"
+    assert props["hoodie.write.lock.dynamodb.table"] == "locks"
+    assert props["hoodie.write.lock.dynamodb.region"] == "eu-west-1"
+    assert "hoodie.write.lock.dynamodb.endpoint_url" not in props, "no endpoint override when deployed"
+    assert not any(k.startswith("spark.delta") for k in config.spark_settings(env))
+    env["SPARK_LAMBDA_COMMIT_COORDINATION"] = "none"
+    assert config.hudi_write_defaults(env) == {}
