@@ -106,8 +106,14 @@ def read_input(spark, event):
     return df.withColumn(VERSION_COLUMN, F.lit(datetime.datetime.now(datetime.timezone.utc)).cast("timestamp")), source
 
 
+def is_delta_table(spark, location):
+    # Delta's own check (a committed version exists), through the JVM: a bare _delta_log/ prefix can already exist
+    # while a concurrent writer is still creating the table.
+    return spark.sparkContext._jvm.io.delta.tables.DeltaTable.isDeltaTable(spark._jsparkSession, location)
+
+
 def upsert_delta(spark, df, location):
-    if not path_exists(spark, location + "/_delta_log"):
+    if not is_delta_table(spark, location):
         df.write.format("delta").save(location)
         return "create"
     df.createOrReplaceTempView("incoming")

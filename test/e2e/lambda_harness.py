@@ -282,6 +282,7 @@ def function_env(framework, s3, bucket=BUCKET, script_key=SCRIPT_KEY, coordinati
         "ICEBERG_CATALOG_TYPE": "hadoop",  # deployed: glue
         "AWS_ENDPOINT_URL_S3": s3.url,
         "AWS_ENDPOINT_URL_DYNAMODB": s3.url,
+        "AWS_ENDPOINT_URL_GLUE": s3.url,  # one moto server: S3, DynamoDB and Glue state for the whole run
         "SPARK_LAMBDA_COMMIT_COORDINATION": coordination,
     }
     if coordination == "dynamodb":

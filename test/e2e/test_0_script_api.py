@@ -187,3 +187,14 @@ def test_under_spark_submit_the_event_comes_from_argv(monkeypatch):
 def test_commit_conflicts_are_told_from_other_failures(text, retryable):
     assert conflicts.is_retryable(text) is retryable
     assert conflicts.is_retryable(RuntimeError(text)) is retryable
+
+
+def test_the_harness_counts_a_timed_out_invocation_as_failed():
+    # The RIE answers a timed-out invocation with HTTP 200, no error header and a plain-text body.
+    r = h.InvokeResult(200, {}, "Task timed out after 25.00 seconds", 25.0)
+    assert r.failed and r.error_type == "TimedOut"
+    entries = [{"round": 1, "environment": 1, "status": "FAILED" if r.failed else "SUCCEEDED", "seconds": 25.0,
+                "result": None, "invoke": r}]
+    assert h.summary(entries)["failed"] == 1
+    ok = h.InvokeResult(200, {}, '{"status": "SUCCEEDED", "result": {"rows": 1}}', 1.0)
+    assert not ok.failed
