@@ -181,6 +181,12 @@ def test_under_spark_submit_the_event_comes_from_argv(monkeypatch):
     ("org.apache.iceberg.exceptions.CommitFailedException: Version 1 already exists", True),
     ("org.apache.hudi.exception.HoodieWriteConflictException: Cannot resolve conflicts for overlapping writes", True),
     ("[DELTA_PATH_EXISTS] Cannot write to already existent path s3a://b/t", True),
+    ("org.apache.hudi.exception.HoodieRollbackException: Failed to rollback s3://b/t commits 1 ... Caused by: "
+     "org.apache.hudi.exception.HoodieRollbackException: No pending rollback instants found to execute rollback", True),
+    ("org.apache.hudi.exception.HoodieRollbackException: Failed to rollback s3://b/t commits 2\n\tat org.apache.hudi."
+     "client.BaseHoodieTableServiceClient.rollbackFailedWrites(BaseHoodieTableServiceClient.java:1002)\nCaused by: "
+     "org.apache.hudi.exception.HoodieIOException: Could not delete instant [==>2__commit__INFLIGHT]", True),
+    ("org.apache.hudi.exception.HoodieRollbackException: Failed to rollback s3://b/t: Access Denied", False),
     ("[PATH_NOT_FOUND] Path does not exist: s3://b/nope.csv", False),
     ("ValueError: the event has no \"input\"", False),
 ])

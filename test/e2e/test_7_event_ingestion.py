@@ -1,7 +1,7 @@
 # End-to-end event-driven ingestion, per table format, through the Runtime API in Lambda's sandbox:
 #   (a) 4 execution environments upsert overlapping and disjoint keys into one table at the same moment, twice (the
 #       table absent, then present): no failed invocation, the read-back holds exactly the union, no duplicate key;
-#   (b) two such writers with commit coordination switched off (and no conflict retries) show what it prevents;
+#   (b) the same writers with commit coordination switched off (and no conflict retries) show what it prevents;
 #   (c) an S3Put notification (the SAM CLI's sample event) for two new CSV objects upserts both;
 #   (d) an SQS batch with one poison record returns exactly that record in batchItemFailures and commits the rest;
 #   (e) a Kinesis batch of base64 JSON records lands as rows;
@@ -24,7 +24,6 @@ WRITERS = 4
 ROUND_1_YEARS = [[2012], [2012, 2013], [2013], [2012]]
 ROUND_2_YEARS = [[2014], [2014, 2015], [2013, 2015], [2015]]
 DAYS = {2012: 366, 2013: 365, 2014: 365, 2015: 365}
-UNCOORDINATED_YEARS = [[2012, 2013], [2012, 2013]]
 
 
 def _barrier_script():
@@ -38,14 +37,14 @@ def _writes(bucket, round_name, years_per_writer):
             for years in years_per_writer]
 
 
-def _fleet(stack, s3, framework, name, coordination, extra_env=None, writers=WRITERS):
+def _fleet(stack, s3, framework, name, coordination, extra_env=None):
     bucket = f"e2e-{name}".lower()
     h.prepare_bucket(s3, h.SAMPLE_SCRIPT, bucket=bucket)
     s3.client().put_object(Bucket=bucket, Key=h.SCRIPT_KEY, Body=_barrier_script())
     env = h.function_env(framework, s3, bucket=bucket, coordination=coordination)
     env.update(extra_env or {})
     functions = [stack.enter_context(h.LambdaFunction(framework, env, LOG_DIR, memory=2048, name=f"{name}-{i + 1}"))
-                 for i in range(writers)]
+                 for i in range(WRITERS)]
     return bucket, functions
 
 
@@ -81,20 +80,24 @@ def test_concurrent_writers_commit_every_key_once(framework, pool, s3):
 def test_without_coordination_concurrent_writers_fail_or_lose_keys(framework, pool, s3):
     pool.close()
     with ExitStack() as stack:
-        # Two writers suffice to show it (and start twice as fast as four on this 2-core machine).
         bucket, fleet = _fleet(stack, s3, framework, f"uncoordinated-{framework}", "none",
-                               {"SPARK_LAMBDA_CONFLICT_RETRIES": "0"}, writers=2)
-        entries = h.run_rounds(fleet, [_writes(bucket, "r1", UNCOORDINATED_YEARS),
-                                       [{"action": "read", "table": "concurrent"}]])
-    writes, read = entries[:2], entries[2]
-    failed = [e for e in writes if e["status"] == "FAILED"]
-    rows = read["result"]["rows"] if read["status"] == "SUCCEEDED" else None
-    duplicates = read["result"]["duplicate_keys"] if read["status"] == "SUCCEEDED" else None
-    h.progress(f"{framework} without coordination: {len(failed)} of {len(writes)} writers failed "
-               f"({sorted({e['error']['errorType'] for e in failed})}), read-back rows {rows}, duplicates {duplicates}")
-    assert failed or rows != DAYS[2012] + DAYS[2013] or duplicates, (
-        "without coordination the concurrent writers neither failed nor lost or duplicated keys: the coordinated run "
-        f"proves nothing: {_explain(entries)}")
+                               {"SPARK_LAMBDA_CONFLICT_RETRIES": "0"})
+        read = [{"action": "read", "table": "concurrent"}]
+        entries = h.run_rounds(fleet, [_writes(bucket, "r1", ROUND_1_YEARS), read,
+                                       _writes(bucket, "r2", ROUND_2_YEARS), read])
+    # A race is a race: each round may happen to serialise itself, so the table absent and present both get a chance
+    # (measured before coordination: 3 of 4, then 2 of 4 writers failed).
+    anomalies = []
+    for writes, read, want in ((entries[:WRITERS], entries[WRITERS], DAYS[2012] + DAYS[2013]),
+                               (entries[WRITERS + 1:-1], entries[-1], sum(DAYS.values()))):
+        failed = [e for e in writes if e["status"] == "FAILED"]
+        got = read["result"] if read["status"] == "SUCCEEDED" else None
+        anomalies += [e["error"]["errorType"] for e in failed]
+        if got is None or got["rows"] != want or got["duplicate_keys"]:
+            anomalies.append(f"read-back {got and (got['rows'], got['duplicate_keys'])} instead of ({want}, 0)")
+    h.progress(f"{framework} without coordination: {anomalies}")
+    assert anomalies, ("without coordination the concurrent writers neither failed nor lost or duplicated keys: the "
+                       f"coordinated run proves nothing: {_explain(entries)}")
 
 
 def _csv_part(year):

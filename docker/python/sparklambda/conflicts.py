@@ -32,6 +32,11 @@ RETRYABLE_MARKERS = (
     "ConcurrentModificationException",
     "HoodieLockException",
     "Unable to acquire lock",
+    # Apache Hudi, after its commit: two writers' cleaners rolling back the same failed write of a third at once (lazy
+    # cleaning of failed writes under optimistic concurrency: "No pending rollback instants found", "Could not delete
+    # instant ... INFLIGHT"); the writer's own commit is in, so a re-run is an idempotent upsert.
+    "No pending rollback instants found",
+    "BaseHoodieTableServiceClient.rollbackFailedWrites",
 )
 # Delta's "create" of a table that a concurrent writer created first (DELTA_PATH_EXISTS / table already exists).
 RETRYABLE_PATTERNS = (
