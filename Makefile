@@ -20,7 +20,7 @@ export CDK_DISABLE_CLI_TELEMETRY := true
 .PHONY: help
 help:
 	@echo "make synth [FRAMEWORK=DELTA]  - synthesize the sample app (Hudi, Delta, Iceberg stacks) into cdk.out"
-	@echo "make test                     - go vet, gofmt, unit/snapshot/cdk-nag tests, cfn-lint, runtime + end-to-end tests"
+	@echo "make test                     - go vet, gofmt, hadolint, shellcheck, unit/snapshot/cdk-nag tests, cfn-lint, runtime + end-to-end tests"
 	@echo "make test-go                  - only the Go tests (constructs, snapshots, cdk-nag, image build command)"
 	@echo "make snapshot-update          - rewrite test/golden after an intended infrastructure change"
 	@echo "make runtime FRAMEWORK=X      - install the pinned local Spark runtime (X = DELTA, HUDI or ICEBERG)"
@@ -66,8 +66,17 @@ cfn-lint: synth $(TOOLS_VENV)/.installed
 	$(TOOLS_VENV)/bin/cfn-lint --non-zero-exit-code error cdk.out/*.template.json
 	@echo "cfn-lint: 0 errors (warnings above, if any, come from aws-cdk-lib internals) in $$(ls cdk.out/*.template.json | wc -l) templates"
 
+# hadolint over the Dockerfile (no error-level finding; each rule ignored inline carries its reason) and shellcheck
+# over every shell script at warning level.
+SHELL_SCRIPTS = $(shell git ls-files '*.sh') docker/spark-class .ci/run
+.PHONY: static-checks
+static-checks: $(TOOLS_VENV)/.installed
+	$(TOOLS_VENV)/bin/hadolint --failure-threshold error docker/Dockerfile
+	$(TOOLS_VENV)/bin/shellcheck -S warning $(SHELL_SCRIPTS)
+	@echo "static-checks: hadolint and shellcheck ($(words $(SHELL_SCRIPTS)) shell scripts) found nothing at error/warning level"
+
 .PHONY: test
-test: vet test-go cfn-lint test-runtime e2e
+test: vet static-checks test-go cfn-lint test-runtime e2e
 
 # Speed and memory, measured (never asserted): for each table format, one cold and two warm invocations of the
 # sample job through the Runtime API in the Lambda sandbox (3008 MiB), then the sandbox's peak-memory report.

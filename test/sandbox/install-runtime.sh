@@ -187,7 +187,7 @@ done
 cp "$ROOT/docker/spark-class" "$SH.tmp/bin/spark-class"
 chmod 0755 "$SH.tmp/bin/spark-class"
 for f in "$PYSPARK_DIR"/jars/*.jar; do ln -s "$f" "$SH.tmp/jars/"; done
-sh "$LOCKSH" jars "$FW" | while read -r ga version sha; do
+sh "$LOCKSH" jars "$FW" | while read -r ga version _sha; do
     jar="$RT/jarstore/${ga#*:}-$version.jar"
     [ -f "$jar" ] || die "missing $jar"
     ln -s "$jar" "$SH.tmp/jars/"

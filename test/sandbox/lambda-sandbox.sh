@@ -57,7 +57,7 @@ if [ -n "$TASK_ROOT" ] && ! setpriv --reuid="$SB_UID" --regid="$SB_GID" --clear-
     die "uid $SB_UID cannot read --task-root $TASK_ROOT: make it and every parent directory world-readable (chmod o+rx) or copy it to such a place"
 fi
 
-CG= CG_KIND=
+CG='' CG_KIND=''
 # Lambda's sandbox user has a passwd entry (sbx_user1051); Hadoop's login fails without one ("invalid null input:
 # name"). Give the sandbox copies of /etc/passwd and /etc/group with that user added.
 ETC=$(mktemp -d /tmp/lambda-sandbox-etc.XXXXXX)
@@ -68,8 +68,8 @@ chmod 0755 "$ETC"; chmod 0644 "$ETC/passwd" "$ETC/group"
 cleanup() {
     rm -rf "$ETC"
     [ -n "$CG" ] || return 0
-    local i
-    for i in 1 2 3 4 5 6 7 8 9 10; do
+    local _
+    for _ in 1 2 3 4 5 6 7 8 9 10; do
         rmdir "$CG" 2>/dev/null && return 0
         sleep 0.2
     done
