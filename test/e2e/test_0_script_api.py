@@ -179,6 +179,7 @@ def test_under_spark_submit_the_event_comes_from_argv(monkeypatch):
     ("io.delta.exceptions.ConcurrentAppendException: Files were added to the root of the table", True),
     ("org.apache.iceberg.exceptions.ValidationException: Found conflicting files that can contain records", True),
     ("org.apache.iceberg.exceptions.CommitFailedException: Version 1 already exists", True),
+    ("IllegalArgumentException: Cannot start create table transaction: table already exists", True),
     ("org.apache.hudi.exception.HoodieWriteConflictException: Cannot resolve conflicts for overlapping writes", True),
     ("[DELTA_PATH_EXISTS] Cannot write to already existent path s3a://b/t", True),
     ("org.apache.hudi.exception.HoodieRollbackException: Failed to rollback s3://b/t commits 1 ... Caused by: "

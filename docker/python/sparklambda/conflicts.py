@@ -26,6 +26,7 @@ RETRYABLE_MARKERS = (
     "Missing required files to delete",
     "Cannot commit, found new delete",
     "org.apache.iceberg.exceptions.AlreadyExistsException: Table already exists",
+    "Cannot start create table transaction: table already exists",  # Iceberg's check when a writer created it first
     "TableAlreadyExistsException",
     # Apache Hudi: optimistic concurrency control found an overlapping concurrent commit, or the lock was busy.
     "HoodieWriteConflictException",
