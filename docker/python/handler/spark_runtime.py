@@ -73,14 +73,19 @@ class SparkRuntime:
         if proc.poll() is None:
             if self._answers():
                 return None
-            try:
-                proc.wait(DYING_JVM_WAIT_S)
-            except Exception:
-                logger.warning("the Spark JVM (pid %s) stopped answering and did not exit within %ss: killing it",
-                               self.jvm_pid, DYING_JVM_WAIT_S)
-                proc.kill()
-                proc.wait()
+            self._await_exit(proc)
         return self.describe_exit(proc.returncode)
+
+    def _await_exit(self, proc):
+        """A JVM that stopped answering but still runs (e.g. its shutdown hooks after an OutOfMemoryError): wait for it
+        to exit, then kill it."""
+        try:
+            proc.wait(DYING_JVM_WAIT_S)
+        except Exception:
+            logger.warning("the Spark JVM (pid %s) stopped answering and did not exit within %ss: killing it",
+                           self.jvm_pid, DYING_JVM_WAIT_S)
+            proc.kill()
+            proc.wait()
 
     def describe_exit(self, code):
         memory = os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "?")
@@ -117,12 +122,7 @@ class SparkRuntime:
         gateway = SparkContext._gateway
         if gateway is not None and proc is not None:
             if proc.poll() is None and not self._answers():
-                # Stopped answering but still running (e.g. its shutdown hooks after an OutOfMemoryError): wait, then kill.
-                try:
-                    proc.wait(DYING_JVM_WAIT_S)
-                except Exception:
-                    proc.kill()
-                    proc.wait()
+                self._await_exit(proc)
             if proc.poll() is not None:
                 logger.warning("the Spark JVM (pid %s) exited with %s: starting a new one", self.jvm_pid, proc.returncode)
                 try:
