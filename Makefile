@@ -1,6 +1,7 @@
 # Entry points for people and CI. `make synth` synthesizes the sample app into cdk.out; `make test` runs every check.
 # Each target installs what it needs, pinned, inside the repository: node_modules/ (the CDK CLI, from
-# package-lock.json), .venv-tools/ (cfn-lint), .runtime/ (the local Spark runtime). Nothing is installed by hand.
+# package-lock.json), .venv-tools/ (cfn-lint, hadolint, shellcheck), .venv-checkov/ (checkov), .runtime/ (the local
+# Spark runtime). Nothing is installed by hand.
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
@@ -82,7 +83,7 @@ $(CHECKOV_VENV)/.installed: test/requirements-checkov.txt
 .PHONY: checkov
 checkov: synth $(CHECKOV_VENV)/.installed
 	@rc=0; $(CHECKOV_VENV)/bin/checkov --framework cloudformation --skip-download --output json \
-	  $(addprefix --file ,$(wildcard cdk.out/*.template.json)) > cdk.out/checkov.json || rc=$$?; \
+	  --file cdk.out/*.template.json > cdk.out/checkov.json || rc=$$?; \
 	$(PYTHON) test/checkov_summary.py cdk.out/checkov.json && exit $$rc
 	@echo "checkov: 0 failed checks in $$(ls cdk.out/*.template.json | wc -l) templates"
 

@@ -75,8 +75,10 @@ type checkovAspect struct {
 
 // Visit implements awscdk.IAspect.
 func (a *checkovAspect) Visit(node constructs.IConstruct) {
-	if *awscdk.CfnResource_IsCfnResource(node) {
-		a.skips(node.(awscdk.CfnResource))
+	// A resource whose L1 class the program has not loaded comes as a plain construct; none of the skipped kinds
+	// is such a class (the package imports all of theirs).
+	if resource, ok := node.(awscdk.CfnResource); ok && *awscdk.CfnResource_IsCfnResource(node) {
+		a.skips(resource)
 	}
 }
 
@@ -90,9 +92,12 @@ const (
 
 // constructCheckovSkips skips the checks a SparkLambda's own resources fail by design.
 func constructCheckovSkips(spark *SparkLambda, resource awscdk.CfnResource) {
-	switch *resource.CfnResourceType() {
-	case "AWS::Lambda::Function":
-		function := resource.(awslambda.CfnFunction)
+	function, isFunction := resource.(awslambda.CfnFunction)
+	logGroup, isLogGroup := resource.(awslogs.CfnLogGroup)
+	table, isTable := resource.(awsdynamodb.CfnTable)
+	queue, isQueue := resource.(awssqs.CfnQueue)
+	switch resourceType := *resource.CfnResourceType(); {
+	case resourceType == "AWS::Lambda::Function" && isFunction:
 		if function.DeadLetterConfig() == nil {
 			AddCheckovSkip(resource, "CKV_AWS_116", "Failed asynchronous invocations go to the function's failure "+
 				"queue through Lambda's on-failure destination (AWS::Lambda::EventInvokeConfig), whose record also "+
@@ -109,24 +114,23 @@ func constructCheckovSkips(spark *SparkLambda, resource awscdk.CfnResource) {
 			AddCheckovSkip(resource, "CKV_AWS_173", checkovNoKmsKey+"the environment holds only resource names and "+
 				"settings (script bucket and key, framework, warehouse location, Glue database, lock table), no secret.")
 		}
-	case "AWS::Logs::LogGroup":
-		if resource.(awslogs.CfnLogGroup).KmsKeyId() == nil {
+	case resourceType == "AWS::Logs::LogGroup" && isLogGroup:
+		if logGroup.KmsKeyId() == nil {
 			AddCheckovSkip(resource, "CKV_AWS_158", checkovNoKmsKey+"CloudWatch Logs encrypts every log group at "+
 				"rest.")
 		}
-	case "AWS::DynamoDB::Table":
-		if !hasJSONKey(resource, resource.(awsdynamodb.CfnTable).SseSpecification(), "kmsMasterKeyId") {
+	case resourceType == "AWS::DynamoDB::Table" && isTable:
+		if !hasJSONKey(resource, table.SseSpecification(), "kmsMasterKeyId") {
 			AddCheckovSkip(resource, "CKV_AWS_119", checkovNoKmsKey+"the lock table holds only short-lived lock "+
 				"entries (table locations and lease owners), no table data.")
 		}
-	case "AWS::SQS::Queue":
-		queue := resource.(awssqs.CfnQueue)
+	case resourceType == "AWS::SQS::Queue" && isQueue:
 		if queue.KmsMasterKeyId() == nil && resolvedJSON(resource, queue.SqsManagedSseEnabled()) == true {
 			AddCheckovSkip(resource, "CKV_AWS_27", "The queue is encrypted at rest with SQS-managed keys (SSE-SQS, "+
 				"SqsManagedSseEnabled), which this check does not recognise; SSE-SQS lets Lambda, EventBridge and "+
 				"event source mappings send to it without a KMS key policy.")
 		}
-	case "AWS::IAM::Policy":
+	case resourceType == "AWS::IAM::Policy":
 		// The role's policy holds the network-interface statement exactly when the function runs in a VPC.
 		if spark.network.vpc != nil && isUnder(resource, spark.Role) {
 			AddCheckovSkip(resource, "CKV_AWS_111", "Lambda creates and deletes the function's network interfaces "+
