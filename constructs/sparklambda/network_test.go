@@ -8,8 +8,10 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskinesis"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/sparklambda/spark-lambda-cdk/constructs/sparklambda"
@@ -59,10 +61,18 @@ func TestSharedVpc(t *testing.T) {
 		WarehouseBucket: lake, WarehousePrefix: "iceberg/",
 	})
 	// Glue through the VPC's NAT route (no endpoint of its own), in the "app" subnets.
-	sparklambda.NewSparkLambda(stack, "Nat", &sparklambda.SparkLambdaProps{
+	nat := sparklambda.NewSparkLambda(stack, "Nat", &sparklambda.SparkLambdaProps{
 		Framework: sparklambda.FrameworkIceberg, ScriptPath: script, Description: "nat",
 		Vpc: vpc, GlueDatabase: "sales", CommitCoordination: sparklambda.CommitCoordinationGlue,
 	})
+	// A stream trigger of a function without other key grants, whose on-failure queue has its own customer managed key.
+	dlq := awssqs.NewQueue(stack, jsii.String("TeamDlq"), &awssqs.QueueProps{
+		Encryption: awssqs.QueueEncryption_KMS, EnforceSSL: jsii.Bool(true),
+		EncryptionMasterKey: awskms.NewKey(stack, jsii.String("DlqKey"), &awskms.KeyProps{EnableKeyRotation: jsii.Bool(true)}),
+	})
+	suppressTestQueue(dlq)
+	nat.AddKinesisTrigger(awskinesis.Stream_FromStreamArn(stack, jsii.String("Clicks"),
+		jsii.String("arn:aws:kinesis:eu-west-1:123456789012:stream/clicks")), &sparklambda.StreamTriggerOptions{OnFailure: dlq})
 	// Subnets selected one by one, with a route table outside the VPC's subnet groups: added to the endpoint.
 	extra := awsec2.Subnet_FromSubnetAttributes(stack, jsii.String("ExtraSubnet"), &awsec2.SubnetAttributes{
 		SubnetId: jsii.String("subnet-extra"), RouteTableId: jsii.String("rtb-extra"), AvailabilityZone: jsii.String("dummy1a"),
