@@ -18,7 +18,7 @@ import (
 // policy cannot be changed from the app, so the construct warns instead.
 
 // allowLogsToUseKey lets CloudWatch Logs (logs.<region>.amazonaws.com) use key for log groups of the stack's
-// account and region, through the CDK's key grant. The encryption-context condition cannot name the function's log
+// account and region, through the CDK's key grant (which writes the key policy of a kms.Key of the app). The encryption-context condition cannot name the function's log
 // group: the log group references the key, so the key policy referencing the log group would be a dependency cycle.
 func allowLogsToUseKey(scope constructs.Construct, key awskms.IKey) {
 	stack := awscdk.Stack_Of(scope)
@@ -27,9 +27,14 @@ func allowLogsToUseKey(scope constructs.Construct, key awskms.IKey) {
 	principal := awsiam.NewServicePrincipal(jsii.String("logs."+*stack.Region()+".amazonaws.com"), &awsiam.ServicePrincipalOpts{
 		Conditions: &map[string]any{"ArnLike": map[string]any{"kms:EncryptionContext:aws:logs:arn": logGroups}},
 	})
-	if !*key.GrantEncryptDecrypt(principal).Success() {
+	// The CDK's encrypt/decrypt actions plus kms:DescribeKey, which CloudWatch Logs calls when a key is associated
+	// (the key policy of the CloudWatch Logs User Guide grants kms:Describe*).
+	if keyPolicyEditable(key) {
+		key.Grant(principal, jsii.String("kms:Encrypt"), jsii.String("kms:Decrypt"), jsii.String("kms:ReEncrypt*"),
+			jsii.String("kms:GenerateDataKey*"), jsii.String("kms:DescribeKey"))
+	} else {
 		warnImportedKey(scope, key, "CloudWatch Logs (logs.<region>.amazonaws.com) to encrypt the function's log group "+
-			"(kms:Encrypt*, kms:Decrypt*, kms:ReEncrypt*, kms:GenerateDataKey*, kms:Describe* with the encryption "+
+			"(kms:Encrypt, kms:Decrypt, kms:ReEncrypt*, kms:GenerateDataKey*, kms:DescribeKey with the encryption "+
 			"context kms:EncryptionContext:aws:logs:arn of the log group)")
 	}
 }
@@ -43,10 +48,19 @@ func allowEventBridgeToUseKey(scope constructs.Construct, key awskms.IKey) {
 	principal := awsiam.NewServicePrincipal(jsii.String("events.amazonaws.com"), &awsiam.ServicePrincipalOpts{
 		Conditions: &map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": stack.Account()}},
 	})
-	if !*key.Grant(principal, jsii.String("kms:GenerateDataKey"), jsii.String("kms:Decrypt")).Success() {
+	if keyPolicyEditable(key) {
+		key.Grant(principal, jsii.String("kms:GenerateDataKey"), jsii.String("kms:Decrypt"))
+	} else {
 		warnImportedKey(scope, key, "EventBridge (events.amazonaws.com) to send undeliverable scheduled events to the "+
 			"failure queue (kms:GenerateDataKey and kms:Decrypt)")
 	}
+}
+
+// keyPolicyEditable reports whether key is a kms.Key defined in the app, whose key policy the CDK's grants write. For
+// an imported key the CDK's grant to a service principal reports success but changes nothing.
+func keyPolicyEditable(key awskms.IKey) bool {
+	_, defined := key.Node().DefaultChild().(awskms.CfnKey)
+	return defined
 }
 
 // warnImportedKey adds a synth warning that key's policy, which the app cannot change, must allow what.

@@ -82,6 +82,14 @@ func TestSharedVpc(t *testing.T) {
 		Vpc: vpc, VpcSubnets: &awsec2.SubnetSelection{Subnets: &[]awsec2.ISubnet{extra}}, AddS3Endpoint: true,
 	})
 
+	// An imported key: its policy cannot be changed from the app, so the construct warns.
+	imported := sparklambda.NewSparkLambda(stack, "ImportedKey", &sparklambda.SparkLambdaProps{
+		Framework: sparklambda.FrameworkDelta, ScriptPath: script, Description: "imported-key", NoVpc: true,
+		EncryptionKey: awskms.Key_FromKeyArn(stack, jsii.String("TeamKey"),
+			jsii.String("arn:aws:kms:eu-west-1:123456789012:key/0000abcd-12ab-34cd-56ef-1234567890ab")),
+	})
+	imported.AddSchedule("Hourly", awsevents.Schedule_Rate(awscdk.Duration_Hours(jsii.Number(1))), nil)
+
 	template := assertions.Template_FromStack(stack, nil)
 	tpl := templateJSON(t, template)
 	routeTables := func(group string) []string {
@@ -192,6 +200,17 @@ func TestSharedVpc(t *testing.T) {
 				if strings.HasPrefix(action.(string), "kms:") && jsonString(t, statement["Resource"]) == `"*"` {
 					t.Errorf("KMS action %s on every resource: %v", action, statement)
 				}
+			}
+		}
+	})
+
+	t.Run("an imported EncryptionKey: warnings that its policy must allow CloudWatch Logs and EventBridge", func(t *testing.T) {
+		warnings := assertions.Annotations_FromStack(stack).FindWarning(jsii.String("/SharedVpc/ImportedKey"),
+			assertions.Match_StringLikeRegexp(jsii.String("TeamKey is imported")))
+		text := jsonString(t, warnings)
+		for _, fragment := range []string{"must allow CloudWatch Logs", "EventBridge (events.amazonaws.com)"} {
+			if !strings.Contains(text, fragment) {
+				t.Errorf("no warning about %s: %s", fragment, text)
 			}
 		}
 	})
