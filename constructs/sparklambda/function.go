@@ -178,7 +178,7 @@ type SparkLambdaProps struct {
 	// endpoint that admitted only this function's security group would silently drop the Glue calls of every other
 	// workload in the VPC. It sits in one subnet per Availability Zone of the CDK's default selection (private
 	// subnets). Vpc must know its CIDR block (a VPC built or looked up by the CDK does; Vpc_FromVpcAttributes needs
-	// VpcCidrBlock). Workloads in a secondary CIDR block of the VPC are not admitted; add an ingress rule to the
+	// VpcCidrBlock): NewSparkLambda panics with a *PropsError otherwise. Workloads in a secondary CIDR block of the VPC are not admitted; add an ingress rule to the
 	// endpoint's security group for them.
 	AddGlueEndpoint bool
 	// CreateVpc states explicitly that the construct creates its own VPC; that is also what happens when neither

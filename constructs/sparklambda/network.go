@@ -155,6 +155,7 @@ func (net *network) allowGlue() {
 	}
 	endpoint, ok := net.vpc.Node().TryFindChild(jsii.String(glueEndpointID)).(awsec2.InterfaceVpcEndpoint)
 	if !ok {
+		net.requireCidrBlock()
 		// Private DNS (the default) makes this endpoint the Glue API for the whole VPC, so it must admit every
 		// workload of the VPC, not just this function: Open admits HTTPS from the VPC's (primary) CIDR block.
 		// Subnets: the CDK's default selection, one subnet per Availability Zone (an interface endpoint is
@@ -169,6 +170,25 @@ func (net *network) allowGlue() {
 	net.securityGroup.Connections().AllowTo(endpoint, awsec2.Port_Tcp(jsii.Number(443)),
 		jsii.String("Spark Lambda to the Glue API (interface endpoint)"))
 	net.noteEgress("the Glue endpoint")
+}
+
+// requireCidrBlock panics with a *PropsError when the VPC does not know its CIDR block (Vpc_FromVpcAttributes without
+// VpcCidrBlock), which the Glue endpoint's ingress rule needs; the CDK would otherwise fail inside jsii.
+func (net *network) requireCidrBlock() {
+	known := func() (known bool) {
+		defer func() {
+			if recover() != nil {
+				known = false
+			}
+		}()
+		return net.vpc.VpcCidrBlock() != nil
+	}()
+	if !known {
+		panic(&PropsError{Construct: "SparkLambda", Problems: []string{fmt.Sprintf("AddGlueEndpoint is true but Vpc %s "+
+			"has no CIDR block: the Glue endpoint admits HTTPS from the VPC's CIDR (its private DNS serves every "+
+			"workload of the VPC); import the VPC with VpcCidrBlock set (or with awsec2.Vpc_FromLookup), or leave "+
+			"AddGlueEndpoint false to reach Glue through the VPC's own route", *net.vpc.Node().Path())}})
+	}
 }
 
 // newIsolatedVpc creates a VPC with isolated subnets only (no internet or NAT gateway), an S3 gateway endpoint so

@@ -332,6 +332,18 @@ func TestValidation(t *testing.T) {
 		})
 	})
 
+	t.Run("a Glue endpoint needs the VPC's CIDR block", func(t *testing.T) {
+		defer func() {
+			err, ok := recover().(*sparklambda.PropsError)
+			if !ok || !strings.Contains(err.Error(), "AddGlueEndpoint is true but Vpc Validation/Vpc has no CIDR block") {
+				t.Fatalf("want a *PropsError naming AddGlueEndpoint and the VPC, got %v", err)
+			}
+		}()
+		sparklambda.NewSparkLambda(stack, "NoCidr", &sparklambda.SparkLambdaProps{
+			Framework: sparklambda.FrameworkIceberg, ScriptPath: script, Vpc: vpc, GlueDatabase: "sales", AddGlueEndpoint: true,
+		})
+	})
+
 	t.Run("an image needs a known framework", func(t *testing.T) {
 		defer func() {
 			if err, ok := recover().(*sparklambda.PropsError); !ok || !strings.Contains(err.Error(), `Framework is "ORC"`) {
