@@ -159,7 +159,8 @@ type SparkLambdaProps struct {
 	// AddS3Endpoint adds an S3 gateway endpoint to Vpc (for a VPC without one; once per VPC). Default false.
 	// Needs Vpc. The endpoint is routed from every private (with egress) and isolated subnet of the VPC and from
 	// the function's own subnets, so that every SparkLambda of the VPC reaches S3 through it whichever subnets it
-	// runs in; a later SparkLambda in subnets with other route tables adds them to the endpoint. The same holds for
+	// runs in; a later SparkLambda that also sets AddS3Endpoint and runs in subnets with other route tables (e.g.
+	// subnets selected one by one) adds those route tables to the endpoint. The same holds for
 	// AddDynamoDBEndpoint.
 	AddS3Endpoint bool
 	// AddDynamoDBEndpoint adds a DynamoDB gateway endpoint to Vpc (once per VPC) for the lock table of
