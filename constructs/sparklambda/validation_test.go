@@ -258,6 +258,11 @@ func TestValidation(t *testing.T) {
 		{"Glue endpoint with a VPC and a Glue database", func(p *sparklambda.SparkLambdaProps) {
 			p.Vpc, p.GlueDatabase, p.AddGlueEndpoint = vpc, "sales", true
 		}},
+		{"S3 endpoint and subnets with a VPC", func(p *sparklambda.SparkLambdaProps) {
+			p.Vpc, p.AddS3Endpoint, p.VpcSubnets = vpc, true, &awsec2.SubnetSelection{SubnetType: awsec2.SubnetType_PRIVATE_WITH_EGRESS}
+		}},
+		{"no VPC alone", func(p *sparklambda.SparkLambdaProps) { p.NoVpc = true }},
+		{"a created VPC with MaxAzs", func(p *sparklambda.SparkLambdaProps) { p.CreateVpc, p.MaxAzs = true, 3 }},
 	}
 	for _, c := range accepted {
 		t.Run("accepts "+c.name, func(t *testing.T) {
@@ -485,6 +490,9 @@ func TestTriggerValidation(t *testing.T) {
 		{"MSK maximum pollers below the minimum", func() {
 			kafka.AddMskTrigger(cluster, "orders", &sparklambda.KafkaTriggerOptions{MinimumPollers: 5, MaximumPollers: 4})
 		}, []string{"MaximumPollers is 4 pollers, but it must be between 5 and 2000"}},
+		{"MSK consumer group of 201 characters", func() {
+			kafka.AddMskTrigger(cluster, "orders", &sparklambda.KafkaTriggerOptions{ConsumerGroupID: strings.Repeat("g", 201)})
+		}, []string{"ConsumerGroupID", "is invalid: use 1-200"}},
 		{"MSK topic of 250 characters", func() { kafka.AddMskTrigger(cluster, strings.Repeat("t", 250), nil) },
 			[]string{"is not a Kafka topic name"}},
 		{"MSK function timeout one above 840 s", func() {
@@ -495,6 +503,11 @@ func TestTriggerValidation(t *testing.T) {
 		{"SQS visibility timeout below 6x the function timeout", func() { spark.AddSqsTrigger(shortVisibility, nil) },
 			[]string{"queue TriggerValidation/Short has a visibility timeout of 900 s, but it must be at least 5400 s",
 				"6x the function timeout of 900 s", "awscdk.Duration_Seconds(jsii.Number(5400))", "or lower TimeoutSeconds"}},
+		{"SQS visibility timeout one second below 6x the function timeout", func() {
+			spark.AddSqsTrigger(awssqs.NewQueue(stack, jsii.String("Almost"), &awssqs.QueueProps{
+				VisibilityTimeout: awscdk.Duration_Seconds(jsii.Number(5399)),
+			}), nil)
+		}, []string{"visibility timeout of 5399 s, but it must be at least 5400 s"}},
 		{"SQS default visibility timeout", func() { spark.AddSqsTrigger(defaultVisibility, nil) },
 			[]string{"queue TriggerValidation/Default has a visibility timeout of 30 s"}},
 		{"SQS batch above 10 without a window", func() { spark.AddSqsTrigger(long, &sparklambda.SqsTriggerOptions{BatchSize: 50}) },
@@ -531,6 +544,11 @@ func TestTriggerValidation(t *testing.T) {
 		{"GrantReadInput whole bucket and a prefix", func() { spark.GrantReadInput(bucket, ""); spark.GrantReadInput(bucket, "data/") }},
 		{"GrantReadWriteTable prefix", func() { spark.GrantReadWriteTable(bucket, "tables/") }},
 		{"GrantGlueDatabase name", func() { spark.GrantGlueDatabase("sales_2024") }},
+		{"SQS visibility timeout exactly 6x the function timeout (5400 s)", func() {
+			spark.AddSqsTrigger(awssqs.NewQueue(stack, jsii.String("Exactly"), &awssqs.QueueProps{
+				VisibilityTimeout: awscdk.Duration_Seconds(jsii.Number(5400)),
+			}), nil)
+		}},
 		{"SQS batch 1, no window", func() { spark.AddSqsTrigger(newQueue(false), &sparklambda.SqsTriggerOptions{BatchSize: 1}) }},
 		{"SQS batch 10, no window", func() { spark.AddSqsTrigger(newQueue(false), &sparklambda.SqsTriggerOptions{BatchSize: 10}) }},
 		{"SQS batch 10000, window 300 s, concurrency 1000", func() {
