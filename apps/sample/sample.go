@@ -1,4 +1,5 @@
-// Package sample composes the sample app: one stack per table format, each with an encrypted bucket that holds
+// Package sample composes the sample app: one stack per table format, each with a KMS key for the function's logs,
+// environment, failure queue and lock table, an encrypted bucket that holds
 // the sample PySpark script, the sample data and the table location, and a SparkLambda wired to it: new CSV files
 // under incoming/ run the job through an S3 trigger, and the InvokeCommand output runs it once on the sample data.
 // apps/sparkapp is the CDK app (package main) that cdk.json runs; the tests in test/ synthesize this package.
@@ -11,6 +12,7 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsglue"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3deployment"
 	"github.com/aws/constructs-go/constructs/v10"
@@ -126,7 +128,15 @@ func NewStack(scope constructs.Construct, id string, framework sparklambda.Frame
 
 	suppressBucketDeployment(stack)
 
+	// One customer managed key per stack (rotated yearly) for what the construct stores: the function's log group,
+	// its environment, its failure queue and its lock table. The sample bucket keeps S3-managed encryption.
+	key := awskms.NewKey(stack, jsii.String("Key"), &awskms.KeyProps{
+		Description:       jsii.String(fmt.Sprintf("Spark Lambda sample (%s): logs, environment, failure queue, lock table", framework)),
+		EnableKeyRotation: jsii.Bool(true),
+	})
+
 	props := &sparklambda.SparkLambdaProps{
+		EncryptionKey:   key,
 		Framework:       framework,
 		ScriptBucket:    bucket,
 		ScriptKey:       ScriptsPrefix + SampleScript,

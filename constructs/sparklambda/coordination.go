@@ -6,6 +6,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 )
@@ -121,15 +122,21 @@ func (p *SparkLambdaProps) validateCommitCoordination(check *propsChecker) {
 }
 
 // newLockTable creates the DynamoDB table of CommitCoordinationDynamoDB in the schema framework's client expects, and
-// grants role exactly lockTableActions on that table.
-func newLockTable(scope constructs.Construct, framework Framework, role awsiam.IRole) awsdynamodb.Table {
+// grants role exactly lockTableActions on that table. With key, the table is encrypted with that customer managed
+// key and role may use the key (the CDK's encrypt/decrypt grant, as the CDK's own table grants add it).
+func newLockTable(scope constructs.Construct, framework Framework, role awsiam.IRole, key awskms.IKey) awsdynamodb.Table {
 	schema := lockTableSchemas[framework]
+	// Default: the AWS-managed key (aws/dynamodb): no key policy to manage, and any principal the table policy
+	// allows can use it through DynamoDB.
+	encryption := awsdynamodb.TableEncryption_AWS_MANAGED
+	if key != nil {
+		encryption = awsdynamodb.TableEncryption_CUSTOMER_MANAGED
+	}
 	props := &awsdynamodb.TableProps{
-		PartitionKey: &awsdynamodb.Attribute{Name: jsii.String(schema.partitionKey), Type: awsdynamodb.AttributeType_STRING},
-		BillingMode:  awsdynamodb.BillingMode_PAY_PER_REQUEST,
-		// The AWS-managed key (aws/dynamodb): no key policy to manage, and any principal the table policy allows can
-		// use it through DynamoDB.
-		Encryption: awsdynamodb.TableEncryption_AWS_MANAGED,
+		PartitionKey:  &awsdynamodb.Attribute{Name: jsii.String(schema.partitionKey), Type: awsdynamodb.AttributeType_STRING},
+		BillingMode:   awsdynamodb.BillingMode_PAY_PER_REQUEST,
+		Encryption:    encryption,
+		EncryptionKey: key,
 		PointInTimeRecoverySpecification: &awsdynamodb.PointInTimeRecoverySpecification{
 			PointInTimeRecoveryEnabled: jsii.Bool(true),
 		},
@@ -149,5 +156,9 @@ func newLockTable(scope constructs.Construct, framework Framework, role awsiam.I
 		Actions:      jsii.Strings(lockTableActions...),
 		ResourceArns: &[]*string{table.TableArn()},
 	})
+	if key != nil {
+		key.GrantEncryptDecrypt(role)
+		suppressKmsKeyGrant(role, key, "the commit-coordination lock table "+*table.Node().Path())
+	}
 	return table
 }

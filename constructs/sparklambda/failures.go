@@ -2,6 +2,7 @@ package sparklambda
 
 import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambdadestinations"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
@@ -48,15 +49,21 @@ func (p *SparkLambdaProps) validateFailureHandling(check *propsChecker) {
 		MaxAsyncMaxEventAgeSeconds, "seconds", "this is Lambda's range for the age of an asynchronous event")
 }
 
-// newFailureQueue creates the function's failure queue: encrypted with SQS-managed keys (SSE-SQS, so Lambda,
-// EventBridge and event source mappings can send to it without a KMS key policy), TLS enforced, messages kept for
-// 14 days, and retained when the stack is deleted or the queue replaced, so that kept failures outlive the stack.
-func newFailureQueue(scope constructs.Construct) awssqs.Queue {
+// newFailureQueue creates the function's failure queue: encrypted with key (SSE-KMS) or, when key is nil, with
+// SQS-managed keys (SSE-SQS, so Lambda, EventBridge and event source mappings can send to it without a KMS key
+// policy), TLS enforced, messages kept for 14 days, and retained when the stack is deleted or the queue replaced, so
+// that kept failures outlive the stack.
+func newFailureQueue(scope constructs.Construct, key awskms.IKey) awssqs.Queue {
+	encryption := awssqs.QueueEncryption_SQS_MANAGED
+	if key != nil {
+		encryption = awssqs.QueueEncryption_KMS
+	}
 	queue := awssqs.NewQueue(scope, jsii.String("FailureQueue"), &awssqs.QueueProps{
-		Encryption:      awssqs.QueueEncryption_SQS_MANAGED,
-		EnforceSSL:      jsii.Bool(true),
-		RetentionPeriod: awscdk.Duration_Days(jsii.Number(FailureQueueRetentionDays)),
-		RemovalPolicy:   awscdk.RemovalPolicy_RETAIN,
+		Encryption:          encryption,
+		EncryptionMasterKey: key,
+		EnforceSSL:          jsii.Bool(true),
+		RetentionPeriod:     awscdk.Duration_Days(jsii.Number(FailureQueueRetentionDays)),
+		RemovalPolicy:       awscdk.RemovalPolicy_RETAIN,
 	})
 	suppress(queue, "AwsSolutions-SQS3",
 		"This queue is itself the dead-letter destination of the Spark function: Lambda's on-failure destination, "+

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
@@ -72,7 +73,8 @@ type SparkLambdaProps struct {
 	// Framework is the table format the function runs (HUDI, DELTA or ICEBERG). Required.
 	Framework Framework
 
-	// Image is the runtime image. Default: a new SparkImage for Framework. When given, its Framework must equal
+	// Image is the runtime image. Default: a new SparkImage for Framework. When given, it must come from
+	// NewSparkImage (a struct literal has no image location; Validate rejects it) and its Framework must equal
 	// Framework.
 	Image *SparkImage
 
@@ -81,7 +83,8 @@ type SparkLambdaProps struct {
 	ScriptPath string
 	// ScriptBucket is an existing bucket that holds the PySpark script at ScriptKey.
 	ScriptBucket awss3.IBucket
-	// ScriptKey is the S3 key of the script in ScriptBucket, e.g. "scripts/job.py" (no leading "/").
+	// ScriptKey is the S3 key of the script in ScriptBucket, e.g. "scripts/job.py": one object, so no leading or
+	// trailing "/", no "s3://bucket/" and no "*".
 	ScriptKey string
 
 	// MemorySizeMiB is the function memory in MiB. Default 3,008; valid 2,048–10,240.
@@ -106,7 +109,8 @@ type SparkLambdaProps struct {
 	// Environment adds variables for the script. It must not set the variables the construct owns
 	// (SCRIPT_BUCKET, SPARK_SCRIPT, SPARK_FRAMEWORK, SPARK_WAREHOUSE, GLUE_DATABASE, ICEBERG_CATALOG_TYPE) or
 	// Lambda's reserved ones (AWS_REGION, AWS_ACCESS_KEY_ID, AWS_LAMBDA_*, LAMBDA_TASK_ROOT, _HANDLER and the like).
-	// The owned ones also include SPARK_LAMBDA_COMMIT_COORDINATION and SPARK_LAMBDA_LOCK_TABLE.
+	// The owned ones also include SPARK_LAMBDA_COMMIT_COORDINATION and SPARK_LAMBDA_LOCK_TABLE. Keys follow Lambda's
+	// rule: a letter, then letters, digits and '_' (Lambda rejects e.g. "MY-VAR" at deploy time; Validate at synth).
 	Environment map[string]string
 
 	// CommitCoordination is how concurrent invocations commit to one table safely. Default
@@ -117,7 +121,8 @@ type SparkLambdaProps struct {
 
 	// FailureQueue receives what the function could not process after every retry: failed asynchronous invocations
 	// (Lambda's on-failure destination), records that stream and Kafka triggers give up on, and events that
-	// schedules could not deliver. Default: a new queue (SSE-SQS encryption, TLS enforced, 14 days retention,
+	// schedules could not deliver. Default: a new queue (SSE-SQS encryption, or SSE-KMS with EncryptionKey, TLS
+	// enforced, 14 days retention,
 	// retained when the stack is deleted), exposed as SparkLambda.FailureQueue. A queue you pass must accept messages from Lambda (the construct grants
 	// the role sqs:SendMessage) and, for AddSchedule, from EventBridge (the CDK adds that queue policy only to a
 	// queue defined in the same stack).
@@ -136,7 +141,8 @@ type SparkLambdaProps struct {
 	// with GrantReadWriteTable instead). WarehousePrefix needs WarehouseBucket.
 	WarehouseBucket awss3.IBucket
 	// WarehousePrefix is the key prefix of the warehouse in WarehouseBucket, e.g. "tables/". Default "" (the
-	// whole bucket).
+	// whole bucket). Valid: "" or a key prefix that ends in "/", without a leading "/", "s3://" or "*" (the grant
+	// covers prefix + "*", so "tables" would also grant "tables-old/").
 	WarehousePrefix string
 	// GlueDatabase is a Glue Data Catalog database the scripts use. The role may use that database and its
 	// tables only, and the handler gets GLUE_DATABASE (and, for Iceberg, ICEBERG_CATALOG_TYPE=glue). Default: no
@@ -151,7 +157,11 @@ type SparkLambdaProps struct {
 	// Needs Vpc.
 	VpcSubnets *awsec2.SubnetSelection
 	// AddS3Endpoint adds an S3 gateway endpoint to Vpc (for a VPC without one; once per VPC). Default false.
-	// Needs Vpc.
+	// Needs Vpc. The endpoint is routed from every private (with egress) and isolated subnet of the VPC and from
+	// the function's own subnets, so that every SparkLambda of the VPC reaches S3 through it whichever subnets it
+	// runs in; a later SparkLambda that also sets AddS3Endpoint and runs in subnets with other route tables (e.g.
+	// subnets selected one by one) adds those route tables to the endpoint. The same holds for
+	// AddDynamoDBEndpoint.
 	AddS3Endpoint bool
 	// AddDynamoDBEndpoint adds a DynamoDB gateway endpoint to Vpc (once per VPC) for the lock table of
 	// CommitCoordinationDynamoDB. Default false: the function then reaches DynamoDB through the VPC's own route (a
@@ -163,6 +173,14 @@ type SparkLambdaProps struct {
 	// Default false: with Vpc and GlueDatabase, the function then reaches Glue through the VPC's own route (NAT
 	// gateway or an existing endpoint), with egress HTTPS to any IPv4 address. A created VPC always gets the
 	// endpoint when GlueDatabase is set. Needs Vpc and GlueDatabase.
+	//
+	// The endpoint has private DNS (the Glue API's public name resolves to it for the whole VPC: Spark's and the AWS
+	// SDK's Glue clients need no endpoint configuration), so it admits HTTPS from the VPC's primary CIDR block: an
+	// endpoint that admitted only this function's security group would silently drop the Glue calls of every other
+	// workload in the VPC. It sits in one subnet per Availability Zone of the CDK's default selection (private
+	// subnets). Vpc must know its CIDR block (a VPC built or looked up by the CDK does; Vpc_FromVpcAttributes needs
+	// VpcCidrBlock): NewSparkLambda panics with a *PropsError otherwise. Workloads in a secondary CIDR block of the VPC are not admitted; add an ingress rule to the
+	// endpoint's security group for them.
 	AddGlueEndpoint bool
 	// CreateVpc states explicitly that the construct creates its own VPC; that is also what happens when neither
 	// Vpc nor NoVpc is set. Conflicts with Vpc and NoVpc.
@@ -172,6 +190,24 @@ type SparkLambdaProps struct {
 	// NoVpc runs the function outside any VPC (Lambda's default networking). Default false. Conflicts with Vpc,
 	// CreateVpc, VpcSubnets and AddS3Endpoint.
 	NoVpc bool
+
+	// EncryptionKey is a customer managed KMS key for what the construct stores. Default nil: AWS-managed
+	// encryption (CloudWatch Logs' own, Lambda's aws/lambda key, SSE-SQS, DynamoDB's aws/dynamodb key). With a key:
+	//   - the function's log group (and a created VPC's flow log group) is encrypted with it. CloudWatch Logs
+	//     needs the key policy to allow the service principal logs.<region>.amazonaws.com; for a kms.Key of the
+	//     app the construct adds that statement (the CDK's key grant), limited by the encryption context to log
+	//     groups of the stack's account and region (a condition on this log group's ARN would be a dependency
+	//     cycle: the log group references the key). For an imported key (kms.Key_FromKeyArn) the construct cannot
+	//     change the key policy and adds a warning: the key policy must allow it, or deployment fails;
+	//   - the function's environment variables (Lambda's KmsKeyArn); the role may kms:Decrypt with the key;
+	//   - the failure queue the construct creates (SSE-KMS; a FailureQueue you pass keeps its own encryption). The
+	//     role may use the key to send to it; for AddSchedule the key policy also lets EventBridge
+	//     (events.amazonaws.com, this account only) use it to deliver to the dead-letter queue (again only for a key
+	//     of the app; an imported key's policy must allow it);
+	//   - the DynamoDB lock table (customer managed encryption); the role may use the key on it.
+	// The role's key grants are the CDK's (kms:Decrypt, kms:DescribeKey, kms:Encrypt, kms:ReEncrypt*,
+	// kms:GenerateDataKey* on this key's ARN only); their two action wildcards carry a scoped cdk-nag suppression.
+	EncryptionKey awskms.IKey
 }
 
 // SparkLambda is a Lambda function that runs a PySpark script from S3 in the Spark runtime image, with the
@@ -198,7 +234,8 @@ type SparkLambda struct {
 	// CommitCoordination is the resolved commit coordination: CommitCoordinationDynamoDB, CommitCoordinationGlue or
 	// CommitCoordinationNone (never CommitCoordinationAutomatic).
 	CommitCoordination CommitCoordination
-	// LockTable is the DynamoDB table of CommitCoordinationDynamoDB (pay per request, AWS-managed encryption,
+	// LockTable is the DynamoDB table of CommitCoordinationDynamoDB (pay per request, encrypted with the
+	// AWS-managed key or SparkLambdaProps.EncryptionKey,
 	// point-in-time recovery, destroyed with the stack: it holds only short-lived coordination entries), or nil with
 	// any other coordination.
 	LockTable awsdynamodb.Table
@@ -219,7 +256,10 @@ type SparkLambda struct {
 var (
 	functionNamePattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 	glueNamePattern     = regexp.MustCompile(`^[a-z0-9_]{1,255}$`)
-	ownedEnvironment    = []string{EnvScriptBucket, EnvScriptKey, EnvFramework, EnvWarehouse, EnvGlueDatabase, EnvIcebergCatalogType,
+	// environmentKeyPattern is Lambda's rule for environment variable names (the Environment API type:
+	// [a-zA-Z]([a-zA-Z0-9_])+; one letter is accepted too).
+	environmentKeyPattern = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]*$`)
+	ownedEnvironment      = []string{EnvScriptBucket, EnvScriptKey, EnvFramework, EnvWarehouse, EnvGlueDatabase, EnvIcebergCatalogType,
 		EnvCommitCoordination, EnvLockTable}
 	// Lambda's reserved environment variables, which a function configuration cannot set (AWS Lambda Developer
 	// Guide, "Defined runtime environment variables"). Other AWS_* keys, such as AWS_MAX_ATTEMPTS, are allowed.
@@ -244,6 +284,10 @@ func (p *SparkLambdaProps) Validate() error {
 		check.addf("Framework is %q, but it must be one of %s: it selects the image's table-format jars",
 			p.Framework, frameworkList())
 	}
+	if p.Image != nil && (p.Image.Location == nil || p.Image.Repository == nil) {
+		check.addf("Image has no image location (Location or Repository is nil): build it with " +
+			"sparklambda.NewSparkImage(scope, id, &SparkImageProps{Framework: ...}), not as a struct literal, or leave Image nil")
+	}
 	if p.Image != nil && p.Framework.Valid() && p.Image.Framework != p.Framework {
 		check.addf("Image is built for %s, but Framework is %s: pass an image of the same framework or leave Image nil",
 			p.Image.Framework, p.Framework)
@@ -265,8 +309,10 @@ func (p *SparkLambdaProps) Validate() error {
 		check.addf("ScriptKey %q is set but ScriptBucket is nil: set the bucket that holds the script", p.ScriptKey)
 	case strings.TrimSpace(p.ScriptKey) == "":
 		check.addf("ScriptKey is empty: set the S3 key of the script in ScriptBucket, e.g. \"scripts/job.py\"")
-	case strings.HasPrefix(p.ScriptKey, "/") || strings.HasSuffix(p.ScriptKey, "/"):
-		check.addf("ScriptKey %q must name one object, without a leading or trailing \"/\", e.g. \"scripts/job.py\"", p.ScriptKey)
+	case strings.HasSuffix(p.ScriptKey, "/"):
+		check.addf("ScriptKey %q must name one object, without a trailing \"/\", e.g. \"scripts/job.py\"", p.ScriptKey)
+	default:
+		checkKeyPart(&check, "ScriptKey", p.ScriptKey, "scripts/job.py")
 	}
 
 	check.intRange("MemorySizeMiB", p.memorySizeMiB(), MinMemorySizeMiB, MaxMemorySizeMiB, "MiB",
@@ -288,15 +334,17 @@ func (p *SparkLambdaProps) Validate() error {
 	if p.WarehousePrefix != "" && p.WarehouseBucket == nil {
 		check.addf("WarehousePrefix %q is set but WarehouseBucket is nil: set the bucket the tables live in", p.WarehousePrefix)
 	}
-	if strings.HasPrefix(p.WarehousePrefix, "/") {
-		check.addf("WarehousePrefix %q must not start with \"/\": S3 keys are relative, e.g. \"tables/\"", p.WarehousePrefix)
-	}
+	checkPrefix(&check, "WarehousePrefix", p.WarehousePrefix, "tables/")
 	keys := make([]string, 0, len(p.Environment))
 	for key := range p.Environment {
 		keys = append(keys, key)
 	}
 	sort.Strings(keys)
 	for _, key := range keys {
+		if !environmentKeyPattern.MatchString(key) {
+			check.addf("Environment key %q is invalid: Lambda accepts only a letter followed by letters, digits and '_' "+
+				"(deployment would fail); rename it, e.g. %q", key, environmentKeyFix(key))
+		}
 		for _, owned := range ownedEnvironment {
 			if key == owned {
 				check.addf("Environment sets %s, which the construct owns: use the matching prop instead (ScriptPath/ScriptBucket/ScriptKey, Framework, WarehouseBucket, GlueDatabase, CommitCoordination)", key)
@@ -331,6 +379,16 @@ func (p *SparkLambdaProps) Validate() error {
 		check.intRange("MaxAzs", p.maxAzs(), 1, 6, "Availability Zones", "a created VPC spans 1 to 6 AZs")
 	}
 	return check.err()
+}
+
+// environmentKeyFix suggests a valid environment key for key: other characters become '_', and a key that does not
+// start with a letter gets the prefix "V_".
+func environmentKeyFix(key string) string {
+	fixed := regexp.MustCompile(`[^A-Za-z0-9_]`).ReplaceAllString(key, "_")
+	if fixed == "" || !(fixed[0] >= 'A' && fixed[0] <= 'Z' || fixed[0] >= 'a' && fixed[0] <= 'z') {
+		fixed = "V_" + fixed
+	}
+	return fixed
 }
 
 func (p *SparkLambdaProps) memorySizeMiB() int {
@@ -369,7 +427,11 @@ func NewSparkLambda(scope constructs.Construct, id string, props *SparkLambdaPro
 	if s.Image == nil {
 		s.Image = NewSparkImage(this, "Image", &SparkImageProps{Framework: props.Framework})
 	}
-	s.LogGroup = awslogs.NewLogGroup(this, jsii.String("LogGroup"), &awslogs.LogGroupProps{Retention: retention})
+	if props.EncryptionKey != nil {
+		allowLogsToUseKey(this, props.EncryptionKey)
+	}
+	s.LogGroup = awslogs.NewLogGroup(this, jsii.String("LogGroup"), &awslogs.LogGroupProps{Retention: retention,
+		EncryptionKey: props.EncryptionKey})
 	s.Role = awsiam.NewRole(this, jsii.String("Role"), &awsiam.RoleProps{
 		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
 		Description: jsii.String(fmt.Sprintf("Spark %s Lambda execution role (least privilege)", props.Framework)),
@@ -403,6 +465,7 @@ func NewSparkLambda(scope constructs.Construct, id string, props *SparkLambdaPro
 		})),
 	}))
 	if props.ScriptBucket != nil && props.ScriptBucket.EncryptionKey() != nil {
+		// kms:Decrypt only (no wildcard action): enough to read an SSE-KMS object.
 		props.ScriptBucket.EncryptionKey().GrantDecrypt(s.Role)
 	}
 
@@ -431,7 +494,7 @@ func NewSparkLambda(scope constructs.Construct, id string, props *SparkLambdaPro
 	}
 	environment[EnvCommitCoordination] = jsii.String(string(s.CommitCoordination))
 	if s.CommitCoordination == CommitCoordinationDynamoDB {
-		s.LockTable = newLockTable(this, props.Framework, s.Role)
+		s.LockTable = newLockTable(this, props.Framework, s.Role, props.EncryptionKey)
 		environment[EnvLockTable] = s.LockTable.TableName()
 	}
 
@@ -466,11 +529,21 @@ func NewSparkLambda(scope constructs.Construct, id string, props *SparkLambdaPro
 		Vpc:                          s.network.vpc,
 		VpcSubnets:                   s.network.subnets,
 		SecurityGroups:               securityGroups,
+		EnvironmentEncryption:        props.EncryptionKey,
 	})
+	if props.EncryptionKey != nil {
+		// Lambda decrypts the environment with this key; kms:Decrypt on the key only.
+		props.EncryptionKey.GrantDecrypt(s.Role)
+	}
 	if s.FailureQueue == nil {
-		s.FailureQueue = newFailureQueue(this)
+		s.FailureQueue = newFailureQueue(this, props.EncryptionKey)
 	}
 	configureAsyncInvoke(s.Function, s.FailureQueue, props)
+	if key := s.FailureQueue.EncryptionMasterKey(); key != nil {
+		// Lambda's on-failure destination and the event source mappings send with the role: the CDK's
+		// grantSendMessages adds the key's encrypt/decrypt grant.
+		suppressKmsKeyGrant(s.Role, key, "sending failed events to the failure queue "+*s.FailureQueue.Node().Path())
+	}
 	addCheckovSkips(s)
 	return s
 }
@@ -485,17 +558,45 @@ func (s *SparkLambda) scriptLocation(props *SparkLambdaProps) (*string, *string)
 }
 
 // GrantReadInput lets the function list and read objects under prefix in bucket (an input location), and decrypt
-// them when the bucket has a KMS key. An empty prefix means the whole bucket.
+// them (kms:Decrypt only) when the bucket has a KMS key. An empty prefix means the whole bucket. It panics with a
+// *PropsError naming GrantReadInput when bucket is nil or prefix is not "" or a key prefix ending in "/" (no
+// leading "/", "s3://" or "*"): the grant covers prefix + "*", so "data" would also grant "data-old/".
 func (s *SparkLambda) GrantReadInput(bucket awss3.IBucket, prefix string) awsiam.Grant {
+	checkGrantArgs("SparkLambda.GrantReadInput", bucket, prefix, "data/")
+	return s.grantRead(bucket, prefix)
+}
+
+// grantRead grants read on prefix + "*" in bucket without checking prefix (AddS3Trigger's filter prefix may
+// legitimately end in something other than "/").
+func (s *SparkLambda) grantRead(bucket awss3.IBucket, prefix string) awsiam.Grant {
 	suppressS3PrefixGrant(s.Role, prefix)
 	return bucket.GrantRead(s.Role, jsii.String(prefix+"*"))
 }
 
 // GrantReadWriteTable lets the function read, write and delete objects under prefix in bucket (a table location:
-// table formats rewrite and expire files), and use the bucket's KMS key. An empty prefix means the whole bucket.
+// table formats rewrite and expire files), and use the bucket's KMS key (the CDK's encrypt/decrypt grant on that
+// key's ARN). An empty prefix means the whole bucket. It panics with a *PropsError naming GrantReadWriteTable when
+// bucket is nil or prefix is not "" or a key prefix ending in "/" (no leading "/", "s3://" or "*").
 func (s *SparkLambda) GrantReadWriteTable(bucket awss3.IBucket, prefix string) awsiam.Grant {
+	checkGrantArgs("SparkLambda.GrantReadWriteTable", bucket, prefix, "tables/")
 	suppressS3PrefixGrant(s.Role, prefix)
-	return bucket.GrantReadWrite(s.Role, jsii.String(prefix+"*"))
+	grant := bucket.GrantReadWrite(s.Role, jsii.String(prefix+"*"))
+	if key := bucket.EncryptionKey(); key != nil {
+		suppressKmsKeyGrant(s.Role, key, "reading and writing table files in bucket "+*bucket.Node().Path())
+	}
+	return grant
+}
+
+// checkGrantArgs panics with a *PropsError for method when bucket is nil or prefix is not a valid grant prefix.
+func checkGrantArgs(method string, bucket awss3.IBucket, prefix, example string) {
+	check := propsChecker{construct: method}
+	if bucket == nil {
+		check.addf("bucket is nil: pass the bucket to grant access to")
+	}
+	checkPrefix(&check, "prefix", prefix, example)
+	if err := check.err(); err != nil {
+		panic(err)
+	}
 }
 
 // glueTableActions are what Iceberg's GlueCatalog and Hudi/Delta catalog sync call on a database and its tables.
@@ -510,7 +611,14 @@ var glueTableActions = []string{
 // other database) in the stack's account and region, and lets it reach the Glue API from its VPC: through a Glue
 // interface endpoint when the construct created the VPC (isolated subnets have no other route) or
 // AddGlueEndpoint is set, otherwise with egress HTTPS to any IPv4 address through the user's VPC route.
+//
+// It panics with a *PropsError naming GrantGlueDatabase when databaseName is not a Glue database name (1–255
+// lowercase letters, digits or '_').
 func (s *SparkLambda) GrantGlueDatabase(databaseName string) awsiam.Grant {
+	if !glueNamePattern.MatchString(databaseName) {
+		panic(&PropsError{Construct: "SparkLambda.GrantGlueDatabase", Problems: []string{fmt.Sprintf(
+			"databaseName %q is invalid: use 1-255 lowercase letters, digits or '_' (Glue's naming rule)", databaseName)}})
+	}
 	stack := awscdk.Stack_Of(s.Construct)
 	arn := func(resource string) *string {
 		return stack.FormatArn(&awscdk.ArnComponents{Service: jsii.String("glue"), Resource: jsii.String(resource),

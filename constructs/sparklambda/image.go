@@ -62,18 +62,24 @@ type SparkImage struct {
 	Repository awsecr.IRepository
 }
 
-// NewSparkImage adds the image asset to the stack that contains scope and writes its build context into the
-// cloud assembly directory. It panics with a *PropsError when props is nil or the framework is unknown, and with
-// an error when the build context cannot be written.
-func NewSparkImage(scope constructs.Construct, id string, props *SparkImageProps) *SparkImage {
+// Validate checks props without building anything and returns a *PropsError listing every problem (nil props, an
+// unknown Framework), or nil.
+func (p *SparkImageProps) Validate() error {
 	check := propsChecker{construct: "SparkImage"}
-	if props == nil {
+	if p == nil {
 		check.addf("props are nil: pass &SparkImageProps{Framework: ...} with one of %s", frameworkList())
-	} else if !props.Framework.Valid() {
+	} else if !p.Framework.Valid() {
 		check.addf("Framework is %q, but it must be one of %s: it selects the table-format jars in docker/versions.lock",
-			props.Framework, frameworkList())
+			p.Framework, frameworkList())
 	}
-	if err := check.err(); err != nil {
+	return check.err()
+}
+
+// NewSparkImage adds the image asset to the stack that contains scope and writes its build context into the
+// cloud assembly directory. It panics with a *PropsError when props are invalid (see SparkImageProps.Validate),
+// and with an error when the build context cannot be written.
+func NewSparkImage(scope constructs.Construct, id string, props *SparkImageProps) *SparkImage {
+	if err := props.Validate(); err != nil {
 		panic(err)
 	}
 
@@ -111,7 +117,8 @@ func NewSparkImage(scope constructs.Construct, id string, props *SparkImageProps
 	}
 }
 
-// Code returns the Lambda code that points at this image by its tag.
+// Code returns the Lambda code that points at this image by its tag. The image must come from NewSparkImage: a
+// struct literal has no Location or Repository (SparkLambdaProps.Validate rejects such an Image).
 func (i *SparkImage) Code() awslambda.DockerImageCode {
 	return awslambda.DockerImageCode_FromEcr(i.Repository, &awslambda.EcrImageCodeProps{
 		TagOrDigest: i.Location.ImageTag,

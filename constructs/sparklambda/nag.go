@@ -216,3 +216,23 @@ func suppressListStreams(role constructs.IConstruct) {
 			"(dynamodb:DescribeStream/GetRecords/GetShardIterator).",
 		"Resource::*")
 }
+
+// suppressKmsKeyGrant covers the two wildcard actions of the CDK's encrypt/decrypt key grant (bucket read/write,
+// queue send, table access) that the construct adds to role for key; purpose says what the grant is for.
+func suppressKmsKeyGrant(role constructs.IConstruct, key constructs.IConstruct, purpose string) {
+	suppress(role, "AwsSolutions-IAM5",
+		"The CDK's key grant for "+purpose+" includes kms:GenerateDataKey* and kms:ReEncrypt* (the data-key and "+
+			"re-encrypt variants of one operation, not other keys); the statement's only resource is the ARN of the "+
+			"customer managed key "+*key.Node().Path()+", so the wildcard spans actions on that one key only.",
+		appliesToRegex(`^Action::kms:(GenerateDataKey|ReEncrypt)\*$`))
+}
+
+// suppressVpcCidrIngress covers cdk-nag's failure to evaluate AwsSolutions-EC23 (no 0.0.0.0/0 ingress) on the
+// security group of an interface endpoint that admits the VPC's CIDR block, which is an intrinsic (Fn::GetAtt).
+func suppressVpcCidrIngress(endpoint constructs.IConstruct) {
+	suppress(endpoint, "CdkNagValidationFailure",
+		"The endpoint's only ingress is HTTPS from the VPC's own CIDR block (Fn::GetAtt of the VPC, which cdk-nag "+
+			"cannot evaluate for AwsSolutions-EC23): a private-DNS endpoint must admit every workload of its VPC, and "+
+			"nothing outside the VPC.",
+		"AwsSolutions-EC23")
+}

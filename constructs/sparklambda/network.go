@@ -2,6 +2,7 @@ package sparklambda
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
@@ -16,7 +17,9 @@ type network struct {
 	vpc           awsec2.IVpc
 	subnets       *awsec2.SubnetSelection
 	securityGroup awsec2.SecurityGroup
-	created       bool // the construct created the VPC (and so may add endpoints to it)
+	// egressTo names the destinations of the security group's egress rules, in the order they were added; the
+	// group's description is built from it, so that it stays true for every rule set.
+	egressTo []string
 	// addGlueEndpoint: a Glue interface endpoint goes into the VPC once a Glue database is granted (always for a
 	// created VPC, on request for the user's VPC).
 	addGlueEndpoint bool
@@ -31,7 +34,6 @@ func newNetwork(scope constructs.Construct, props *SparkLambdaProps, retention a
 	usesDynamoDB := props.commitCoordination() == CommitCoordinationDynamoDB
 	net := &network{vpc: props.Vpc, subnets: props.VpcSubnets, addGlueEndpoint: props.AddGlueEndpoint}
 	if net.vpc == nil {
-		net.created = true
 		net.addGlueEndpoint = true
 		net.vpc = newIsolatedVpc(scope, props, retention, usesDynamoDB)
 		net.subnets = &awsec2.SubnetSelection{SubnetType: awsec2.SubnetType_PRIVATE_ISOLATED}
@@ -45,33 +47,89 @@ func newNetwork(scope constructs.Construct, props *SparkLambdaProps, retention a
 	}
 
 	net.securityGroup = awsec2.NewSecurityGroup(scope, jsii.String("SecurityGroup"), &awsec2.SecurityGroupProps{
-		Vpc: net.vpc,
-		// Stays true whatever is added later (DynamoDB for a lock table, Glue for a granted database): every egress
-		// rule is HTTPS to an AWS API.
-		Description:      jsii.String("Spark Lambda: no inbound; outbound HTTPS (443) only, to the AWS APIs it uses"),
+		Vpc:              net.vpc,
+		Description:      jsii.String(securityGroupDescription(nil)),
 		AllowAllOutbound: jsii.Bool(false),
 	})
-	net.securityGroup.AddEgressRule(awsec2.Peer_PrefixList(managedPrefixListID(scope, "s3")), awsec2.Port_Tcp(jsii.Number(443)),
-		jsii.String("HTTPS to Amazon S3 (managed prefix list, through the gateway endpoint)"), jsii.Bool(false))
+	net.addEgress(awsec2.Peer_PrefixList(managedPrefixListID(scope, "s3")), "the S3 prefix list",
+		"HTTPS to Amazon S3 (managed prefix list, through the gateway endpoint)")
 	if usesDynamoDB {
 		// Allowed whether or not the construct added the endpoint: the user's VPC may reach DynamoDB through its own
 		// gateway endpoint or a NAT gateway, and both lead to the addresses of this prefix list.
-		net.securityGroup.AddEgressRule(awsec2.Peer_PrefixList(managedPrefixListID(scope, "dynamodb")), awsec2.Port_Tcp(jsii.Number(443)),
-			jsii.String("HTTPS to Amazon DynamoDB (managed prefix list): the commit-coordination lock table"), jsii.Bool(false))
+		net.addEgress(awsec2.Peer_PrefixList(managedPrefixListID(scope, "dynamodb")), "the DynamoDB prefix list",
+			"HTTPS to Amazon DynamoDB (managed prefix list): the commit-coordination lock table")
 	}
 	return net
 }
 
-// addGatewayEndpoint adds a gateway endpoint for service to the user's VPC under id, once per VPC however many
-// SparkLambdas ask for it.
-func (net *network) addGatewayEndpoint(id string, service awsec2.IGatewayVpcEndpointService) {
-	if net.vpc.Node().TryFindChild(jsii.String(id)) != nil {
-		return
+// addEgress adds an egress rule for HTTPS (443) to peer and rewrites the security group's description so that it
+// names every destination (destination is the short name the description uses, ruleDescription the rule's own).
+func (net *network) addEgress(peer awsec2.IPeer, destination, ruleDescription string) {
+	net.securityGroup.AddEgressRule(peer, awsec2.Port_Tcp(jsii.Number(443)), jsii.String(ruleDescription), jsii.Bool(false))
+	net.noteEgress(destination)
+}
+
+// noteEgress records an egress destination and rewrites the security group's description from all of them.
+func (net *network) noteEgress(destination string) {
+	net.egressTo = append(net.egressTo, destination)
+	net.securityGroup.Node().DefaultChild().(awsec2.CfnSecurityGroup).SetGroupDescription(
+		jsii.String(securityGroupDescription(net.egressTo)))
+}
+
+// securityGroupDescription describes the function's security group from its egress destinations. EC2 allows only
+// a-z, A-Z, 0-9, spaces and ._-:/()#,@[]+=&;{}!$* in a group description (no apostrophe), up to 255 characters.
+func securityGroupDescription(destinations []string) string {
+	if len(destinations) == 0 {
+		return "Spark Lambda: no inbound; no outbound"
 	}
-	net.vpc.AddGatewayEndpoint(jsii.String(id), &awsec2.GatewayVpcEndpointOptions{
-		Service: service,
-		Subnets: &[]*awsec2.SubnetSelection{net.subnets},
-	})
+	return "Spark Lambda: no inbound; outbound HTTPS (443) only, to " + strings.Join(destinations, ", ")
+}
+
+// addGatewayEndpoint adds a gateway endpoint for service to the user's VPC under id, once per VPC however many
+// SparkLambdas ask for it, and makes sure it serves the function's subnets. The first caller creates it on the
+// route tables of every private (with egress) and isolated subnet of the VPC plus the function's own subnets, so
+// that a later SparkLambda in another subnet group of the VPC is routed too; a later caller whose subnets use other
+// route tables (e.g. subnets selected one by one) adds those route tables to the endpoint.
+func (net *network) addGatewayEndpoint(id string, service awsec2.IGatewayVpcEndpointService) {
+	endpoint, ok := net.vpc.Node().TryFindChild(jsii.String(id)).(awsec2.GatewayVpcEndpoint)
+	if !ok {
+		selections := []*awsec2.SubnetSelection{}
+		if len(*net.vpc.PrivateSubnets()) > 0 {
+			selections = append(selections, &awsec2.SubnetSelection{SubnetType: awsec2.SubnetType_PRIVATE_WITH_EGRESS})
+		}
+		if len(*net.vpc.IsolatedSubnets()) > 0 {
+			selections = append(selections, &awsec2.SubnetSelection{SubnetType: awsec2.SubnetType_PRIVATE_ISOLATED})
+		}
+		if net.subnets != nil {
+			selections = append(selections, net.subnets)
+		}
+		endpoint = net.vpc.AddGatewayEndpoint(jsii.String(id), &awsec2.GatewayVpcEndpointOptions{
+			Service: service,
+			Subnets: &selections,
+		})
+	}
+	cfn := endpoint.Node().DefaultChild().(awsec2.CfnVPCEndpoint)
+	routeTables := []*string{}
+	seen := map[string]bool{}
+	if current := cfn.RouteTableIds(); current != nil {
+		for _, id := range *current {
+			seen[*id] = true
+			routeTables = append(routeTables, id)
+		}
+	}
+	added := false
+	for _, subnet := range *net.vpc.SelectSubnets(net.subnets).Subnets {
+		id := subnet.RouteTable().RouteTableId()
+		if id == nil || *id == "" || seen[*id] {
+			continue
+		}
+		seen[*id] = true
+		routeTables = append(routeTables, id)
+		added = true
+	}
+	if added {
+		cfn.SetRouteTableIds(&routeTables)
+	}
 }
 
 // Construct ids of the endpoints the constructs add to a VPC (children of the VPC, shared by every SparkLambda in
@@ -91,20 +149,46 @@ func (net *network) allowGlue() {
 	}
 	net.glueReachable = true
 	if !net.addGlueEndpoint {
-		net.securityGroup.AddEgressRule(awsec2.Peer_AnyIpv4(), awsec2.Port_Tcp(jsii.Number(443)),
-			jsii.String("HTTPS to the Glue API through the VPC's NAT gateway or Glue endpoint"), jsii.Bool(false))
+		net.addEgress(awsec2.Peer_AnyIpv4(), "any IPv4 address (the Glue API through the VPC route)",
+			"HTTPS to the Glue API through the VPC's NAT gateway or Glue endpoint")
 		return
 	}
 	endpoint, ok := net.vpc.Node().TryFindChild(jsii.String(glueEndpointID)).(awsec2.InterfaceVpcEndpoint)
 	if !ok {
+		net.requireCidrBlock()
+		// Private DNS (the default) makes this endpoint the Glue API for the whole VPC, so it must admit every
+		// workload of the VPC, not just this function: Open admits HTTPS from the VPC's (primary) CIDR block.
+		// Subnets: the CDK's default selection, one subnet per Availability Zone (an interface endpoint is
+		// reachable from every subnet of the VPC; one ENI per AZ keeps the traffic in the AZ).
 		endpoint = net.vpc.AddInterfaceEndpoint(jsii.String(glueEndpointID), &awsec2.InterfaceVpcEndpointOptions{
 			Service: awsec2.InterfaceVpcEndpointAwsService_GLUE(),
-			Subnets: net.subnets,
-			Open:    jsii.Bool(false),
+			Open:    jsii.Bool(true),
 		})
+		suppressVpcCidrIngress(endpoint)
 	}
-	endpoint.Connections().AllowFrom(net.securityGroup, awsec2.Port_Tcp(jsii.Number(443)),
-		jsii.String("Spark Lambda to the Glue API"))
+	// The function's security group allows no egress by default: this adds HTTPS to the endpoint's group.
+	net.securityGroup.Connections().AllowTo(endpoint, awsec2.Port_Tcp(jsii.Number(443)),
+		jsii.String("Spark Lambda to the Glue API (interface endpoint)"))
+	net.noteEgress("the Glue endpoint")
+}
+
+// requireCidrBlock panics with a *PropsError when the VPC does not know its CIDR block (Vpc_FromVpcAttributes without
+// VpcCidrBlock), which the Glue endpoint's ingress rule needs; the CDK would otherwise fail inside jsii.
+func (net *network) requireCidrBlock() {
+	known := func() (known bool) {
+		defer func() {
+			if recover() != nil {
+				known = false
+			}
+		}()
+		return net.vpc.VpcCidrBlock() != nil
+	}()
+	if !known {
+		panic(&PropsError{Construct: "SparkLambda", Problems: []string{fmt.Sprintf("AddGlueEndpoint is true but Vpc %s "+
+			"has no CIDR block: the Glue endpoint admits HTTPS from the VPC's CIDR (its private DNS serves every "+
+			"workload of the VPC); import the VPC with VpcCidrBlock set (or with awsec2.Vpc_FromLookup), or leave "+
+			"AddGlueEndpoint false to reach Glue through the VPC's own route", *net.vpc.Node().Path())}})
+	}
 }
 
 // newIsolatedVpc creates a VPC with isolated subnets only (no internet or NAT gateway), an S3 gateway endpoint so
@@ -112,7 +196,8 @@ func (net *network) allowGlue() {
 // traffic to CloudWatch Logs.
 func newIsolatedVpc(scope constructs.Construct, props *SparkLambdaProps, retention awslogs.RetentionDays, withDynamoDB bool) awsec2.IVpc {
 	flowLogGroup := awslogs.NewLogGroup(scope, jsii.String("FlowLogGroup"), &awslogs.LogGroupProps{
-		Retention: retention,
+		Retention:     retention,
+		EncryptionKey: props.EncryptionKey,
 	})
 	endpoints := map[string]*awsec2.GatewayVpcEndpointOptions{
 		"S3": {Service: awsec2.GatewayVpcEndpointAwsService_S3()},

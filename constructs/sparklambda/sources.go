@@ -236,7 +236,7 @@ func (s *SparkLambda) addStreamMapping(kind string, source constructs.IConstruct
 		MaxRecordAge:            awscdk.Duration_Seconds(jsii.Number(float64(settings.maxRecordAge))),
 		ParallelizationFactor:   jsii.Number(float64(settings.parallelization)),
 		ReportBatchItemFailures: jsii.Bool(true),
-		OnFailure:               awslambdaeventsources.NewSqsDlq(settings.onFailure),
+		OnFailure:               s.onFailureDestination(settings.onFailure),
 	}
 	if settings.batchingWindow > 0 {
 		options.MaxBatchingWindow = awscdk.Duration_Seconds(jsii.Number(float64(settings.batchingWindow)))
@@ -419,7 +419,7 @@ func (s *SparkLambda) AddMskTrigger(clusterArn string, topic string, opts *Kafka
 		StartingPosition: startingPosition,
 		BatchSize:        jsii.Number(float64(batchSize)),
 		Secret:           opts.Secret,
-		OnFailure:        awslambdaeventsources.NewSqsDlq(onFailure),
+		OnFailure:        s.onFailureDestination(onFailure),
 	}
 	if opts.MaxBatchingWindowSeconds > 0 {
 		props.MaxBatchingWindow = awscdk.Duration_Seconds(jsii.Number(float64(opts.MaxBatchingWindowSeconds)))
@@ -441,4 +441,14 @@ func (s *SparkLambda) AddMskTrigger(clusterArn string, topic string, opts *Kafka
 	s.Function.AddEventSource(source)
 	suppressMskExecutionRole(s.Role)
 	return source
+}
+
+// onFailureDestination is queue as an event source mapping's on-failure destination. The CDK grants the role
+// sqs:SendMessage on it, and for a queue encrypted with a customer managed key the key's encrypt/decrypt grant, whose
+// action wildcards get the same scoped suppression as the failure queue's.
+func (s *SparkLambda) onFailureDestination(queue awssqs.IQueue) awslambdaeventsources.SqsDlq {
+	if key := queue.EncryptionMasterKey(); key != nil {
+		suppressKmsKeyGrant(s.Role, key, "sending what a trigger gives up on to queue "+*queue.Node().Path())
+	}
+	return awslambdaeventsources.NewSqsDlq(queue)
 }

@@ -38,6 +38,9 @@ const maxScheduleRetryAttempts = 185
 // reference the function while the function's grant references the bucket: a dependency cycle), or when prefix or
 // suffix is not a literal key prefix/suffix (a leading "/", an "s3://" location or a "*" wildcard). S3 itself
 // rejects, at deploy time, two notifications of one bucket whose prefixes and suffixes overlap.
+//
+// Unlike GrantReadInput's, prefix need not end in "/": an S3 notification filter matches any key that starts with
+// it (e.g. "incoming/2024-"), and the read grant is exactly prefix + "*", which matches the same keys.
 func (s *SparkLambda) AddS3Trigger(bucket awss3.IBucket, prefix, suffix string) {
 	check := propsChecker{construct: "SparkLambda.AddS3Trigger"}
 	if bucket == nil {
@@ -49,8 +52,8 @@ func (s *SparkLambda) AddS3Trigger(bucket awss3.IBucket, prefix, suffix string) 
 			"function's stack with awss3.Bucket_FromBucketName",
 			*bucket.Node().Path(), *awscdk.Stack_Of(bucket).StackName(), *awscdk.Stack_Of(s.Construct).StackName())
 	}
-	checkKeyFilter(&check, "prefix", prefix, "incoming/")
-	checkKeyFilter(&check, "suffix", suffix, ".csv")
+	checkKeyPart(&check, "prefix", prefix, "incoming/")
+	checkKeyPart(&check, "suffix", suffix, ".csv")
 	if err := check.err(); err != nil {
 		panic(err)
 	}
@@ -62,22 +65,36 @@ func (s *SparkLambda) AddS3Trigger(bucket awss3.IBucket, prefix, suffix string) 
 	if suffix != "" {
 		filter.Suffix = jsii.String(suffix)
 	}
-	s.GrantReadInput(bucket, prefix)
+	s.grantRead(bucket, prefix)
 	bucket.AddEventNotification(awss3.EventType_OBJECT_CREATED, awss3notifications.NewLambdaDestination(s.Function), filter)
 	suppressBucketNotificationsHandler(awscdk.Stack_Of(s.Construct))
 }
 
-// checkKeyFilter rejects an S3 notification filter value that is not a literal key prefix or suffix.
-func checkKeyFilter(check *propsChecker, name, value, example string) {
+// checkKeyPart rejects an S3 key, key prefix or key suffix that is not literal and relative to the bucket: an
+// "s3://" location, a leading "/" or a "*" wildcard (S3 notification filters and keys are literal, and grants add
+// their own "*"). It reports whether value passed.
+func checkKeyPart(check *propsChecker, name, value, example string) bool {
 	switch {
 	case strings.HasPrefix(strings.ToLower(value), "s3://"):
-		check.addf("%s %q is an S3 location, but S3 filters match the object key only: pass the key %s without "+
-			"\"s3://bucket/\", e.g. %q", name, value, name, example)
+		check.addf("%s %q is an S3 location, but the bucket is given separately and this is the object key only: "+
+			"pass the key %s without \"s3://bucket/\", e.g. %q", name, value, name, example)
 	case strings.HasPrefix(value, "/"):
 		check.addf("%s %q starts with \"/\", but S3 keys do not: remove the leading \"/\", e.g. %q", name, value, example)
 	case strings.Contains(value, "*"):
-		check.addf("%s %q contains \"*\", but S3 notification filters are literal (no wildcards): pass a plain key %s, e.g. %q",
-			name, value, name, example)
+		check.addf("%s %q contains \"*\", but S3 keys and notification filters are literal (no wildcards; grants add "+
+			"their own): pass a plain key %s, e.g. %q", name, value, name, example)
+	default:
+		return true
+	}
+	return false
+}
+
+// checkPrefix rejects a key prefix of a grant (WarehousePrefix, GrantReadInput, GrantReadWriteTable): besides
+// checkKeyPart's rules it must be "" (the whole bucket) or end in "/", because the grant covers prefix + "*".
+func checkPrefix(check *propsChecker, name, value, example string) {
+	if checkKeyPart(check, name, value, example) && value != "" && !strings.HasSuffix(value, "/") {
+		check.addf("%s %q does not end in \"/\": the grant covers %q, which also matches e.g. %q; use %q (or \"\" "+
+			"for the whole bucket)", name, value, value+"*", value+"-old/", value+"/")
 	}
 }
 
@@ -103,6 +120,9 @@ func (s *SparkLambda) AddSchedule(id string, schedule awsevents.Schedule, event 
 	}
 	if event != nil {
 		target.Event = awsevents.RuleTargetInput_FromObject(event)
+	}
+	if key := s.FailureQueue.EncryptionMasterKey(); key != nil {
+		allowEventBridgeToUseKey(s.Construct, key)
 	}
 	return awsevents.NewRule(s.Construct, jsii.String(id), &awsevents.RuleProps{
 		Schedule:    schedule,

@@ -2,13 +2,16 @@ package sparklambda_test
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskinesis"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/jsii-runtime-go"
@@ -28,7 +31,10 @@ func TestValidation(t *testing.T) {
 	bucket := awss3.Bucket_FromBucketName(stack, jsii.String("Bucket"), jsii.String("scripts-bucket"))
 	hudiImage := &sparklambda.SparkImage{Framework: sparklambda.FrameworkHudi}
 	script := writeScript(t)
-	negative, zero, one, three := -5, 0, 1, 3
+	negative, minusOne, zero, one, two, three := -5, -1, 0, 1, 2, 3
+	literalImage := &sparklambda.SparkImage{Framework: sparklambda.FrameworkDelta}
+	lake := awss3.Bucket_FromBucketName(stack, jsii.String("Lake"), jsii.String("lake-bucket"))
+	realImage := sparklambda.NewSparkImage(stack, "DeltaImage", &sparklambda.SparkImageProps{Framework: sparklambda.FrameworkDelta})
 
 	cases := []struct {
 		name   string
@@ -132,6 +138,65 @@ func TestValidation(t *testing.T) {
 			[]string{"AsyncMaxEventAgeSeconds is 30 seconds", "between 60 and 21600"}},
 		{"async event age above Lambda's maximum", func(p *sparklambda.SparkLambdaProps) { p.AsyncMaxEventAgeSeconds = 86400 },
 			[]string{"AsyncMaxEventAgeSeconds is 86400 seconds"}},
+		{"memory one below Spark's floor", func(p *sparklambda.SparkLambdaProps) { p.MemorySizeMiB = 2047 },
+			[]string{"MemorySizeMiB is 2047 MiB"}},
+		{"memory one above Lambda's limit", func(p *sparklambda.SparkLambdaProps) { p.MemorySizeMiB = 10241 },
+			[]string{"MemorySizeMiB is 10241 MiB"}},
+		{"timeout one below the minimum", func(p *sparklambda.SparkLambdaProps) { p.TimeoutSeconds = 59 },
+			[]string{"TimeoutSeconds is 59 seconds"}},
+		{"timeout one above Lambda's limit", func(p *sparklambda.SparkLambdaProps) { p.TimeoutSeconds = 901 },
+			[]string{"TimeoutSeconds is 901 seconds"}},
+		{"ephemeral storage one below Lambda's minimum", func(p *sparklambda.SparkLambdaProps) { p.EphemeralStorageMiB = 511 },
+			[]string{"EphemeralStorageMiB is 511 MiB"}},
+		{"ephemeral storage one above Lambda's maximum", func(p *sparklambda.SparkLambdaProps) { p.EphemeralStorageMiB = 10241 },
+			[]string{"EphemeralStorageMiB is 10241 MiB"}},
+		{"MaxAzs one above 6", func(p *sparklambda.SparkLambdaProps) { p.MaxAzs = 7 },
+			[]string{"MaxAzs is 7 Availability Zones"}},
+		{"MaxAzs below 1", func(p *sparklambda.SparkLambdaProps) { p.MaxAzs = -1 },
+			[]string{"MaxAzs is -1 Availability Zones"}},
+		{"async retries one below zero", func(p *sparklambda.SparkLambdaProps) { p.AsyncRetryAttempts = &minusOne },
+			[]string{"AsyncRetryAttempts is -1 retries"}},
+		{"async event age one below Lambda's minimum", func(p *sparklambda.SparkLambdaProps) { p.AsyncMaxEventAgeSeconds = 59 },
+			[]string{"AsyncMaxEventAgeSeconds is 59 seconds"}},
+		{"async event age one above Lambda's maximum", func(p *sparklambda.SparkLambdaProps) { p.AsyncMaxEventAgeSeconds = 21601 },
+			[]string{"AsyncMaxEventAgeSeconds is 21601 seconds"}},
+		{"function name of 65 characters", func(p *sparklambda.SparkLambdaProps) { p.FunctionName = strings.Repeat("f", 65) },
+			[]string{"FunctionName \"" + strings.Repeat("f", 65) + "\" is invalid", "1-64"}},
+		{"Glue database name of 256 characters", func(p *sparklambda.SparkLambdaProps) { p.GlueDatabase = strings.Repeat("g", 256) },
+			[]string{"GlueDatabase \"" + strings.Repeat("g", 256) + "\" is invalid", "1-255"}},
+		{"image built as a struct literal", func(p *sparklambda.SparkLambdaProps) { p.Image = literalImage },
+			[]string{"Image has no image location", "build it with sparklambda.NewSparkImage"}},
+		{"script path is a directory", func(p *sparklambda.SparkLambdaProps) { p.ScriptPath = t.TempDir() },
+			[]string{"is a directory"}},
+		{"script key with a leading slash", func(p *sparklambda.SparkLambdaProps) {
+			p.ScriptPath, p.ScriptBucket, p.ScriptKey = "", bucket, "/jobs/etl.py"
+		}, []string{`ScriptKey "/jobs/etl.py" starts with "/"`, "remove the leading"}},
+		{"script key as an s3:// location", func(p *sparklambda.SparkLambdaProps) {
+			p.ScriptPath, p.ScriptBucket, p.ScriptKey = "", bucket, "s3://scripts-bucket/jobs/etl.py"
+		}, []string{`ScriptKey "s3://scripts-bucket/jobs/etl.py" is an S3 location`}},
+		{"script key with a wildcard", func(p *sparklambda.SparkLambdaProps) {
+			p.ScriptPath, p.ScriptBucket, p.ScriptKey = "", bucket, "jobs/*.py"
+		}, []string{`ScriptKey "jobs/*.py" contains "*"`}},
+		{"warehouse prefix without a trailing slash", func(p *sparklambda.SparkLambdaProps) {
+			p.WarehouseBucket, p.WarehousePrefix = lake, "tables"
+		}, []string{`WarehousePrefix "tables" does not end in "/"`, `"tables*"`, `use "tables/"`}},
+		{"warehouse prefix as an s3:// location", func(p *sparklambda.SparkLambdaProps) {
+			p.WarehouseBucket, p.WarehousePrefix = lake, "s3://lake/tables/"
+		}, []string{`WarehousePrefix "s3://lake/tables/" is an S3 location`}},
+		{"warehouse prefix with a leading slash", func(p *sparklambda.SparkLambdaProps) {
+			p.WarehouseBucket, p.WarehousePrefix = lake, "/tables/"
+		}, []string{`WarehousePrefix "/tables/" starts with "/"`}},
+		{"warehouse prefix with a wildcard", func(p *sparklambda.SparkLambdaProps) {
+			p.WarehouseBucket, p.WarehousePrefix = lake, "tables/*/"
+		}, []string{`WarehousePrefix "tables/*/" contains "*"`}},
+		{"environment key with a dash", func(p *sparklambda.SparkLambdaProps) { p.Environment = map[string]string{"MY-VAR": "x"} },
+			[]string{`Environment key "MY-VAR" is invalid`, "a letter followed by letters, digits and '_'", `"MY_VAR"`}},
+		{"environment key starting with a digit", func(p *sparklambda.SparkLambdaProps) { p.Environment = map[string]string{"1VAR": "x"} },
+			[]string{`Environment key "1VAR" is invalid`, `"V_1VAR"`}},
+		{"environment key starting with an underscore", func(p *sparklambda.SparkLambdaProps) { p.Environment = map[string]string{"_X": "x"} },
+			[]string{`Environment key "_X" is invalid`}},
+		{"Glue endpoint without a Glue database", func(p *sparklambda.SparkLambdaProps) { p.Vpc = vpc; p.AddGlueEndpoint = true },
+			[]string{"AddGlueEndpoint is true without Vpc and GlueDatabase"}},
 		{"environment overrides a Lambda variable", func(p *sparklambda.SparkLambdaProps) {
 			p.Environment = map[string]string{"AWS_REGION": "us-east-1"}
 		}, []string{"Environment sets AWS_REGION, which Lambda reserves"}},
@@ -156,6 +221,75 @@ func TestValidation(t *testing.T) {
 			}
 		})
 	}
+
+	// Each rule's boundary value is accepted: together with the rejecting cases above, moving a bound by one or
+	// deleting a rule fails a test.
+	accepted := []struct {
+		name   string
+		mutate func(p *sparklambda.SparkLambdaProps)
+	}{
+		{"memory 2048 MiB", func(p *sparklambda.SparkLambdaProps) { p.MemorySizeMiB = 2048 }},
+		{"memory 10240 MiB", func(p *sparklambda.SparkLambdaProps) { p.MemorySizeMiB = 10240 }},
+		{"timeout 60 s", func(p *sparklambda.SparkLambdaProps) { p.TimeoutSeconds = 60 }},
+		{"timeout 900 s", func(p *sparklambda.SparkLambdaProps) { p.TimeoutSeconds = 900 }},
+		{"ephemeral storage 512 MiB", func(p *sparklambda.SparkLambdaProps) { p.EphemeralStorageMiB = 512 }},
+		{"ephemeral storage 10240 MiB", func(p *sparklambda.SparkLambdaProps) { p.EphemeralStorageMiB = 10240 }},
+		{"MaxAzs 1", func(p *sparklambda.SparkLambdaProps) { p.MaxAzs = 1 }},
+		{"MaxAzs 6", func(p *sparklambda.SparkLambdaProps) { p.MaxAzs = 6 }},
+		{"reserved concurrency 1", func(p *sparklambda.SparkLambdaProps) { p.ReservedConcurrency = &one }},
+		{"async retries 0", func(p *sparklambda.SparkLambdaProps) { p.AsyncRetryAttempts = &zero }},
+		{"async retries 2", func(p *sparklambda.SparkLambdaProps) { p.AsyncRetryAttempts = &two }},
+		{"async event age 60 s", func(p *sparklambda.SparkLambdaProps) { p.AsyncMaxEventAgeSeconds = 60 }},
+		{"async event age 21600 s", func(p *sparklambda.SparkLambdaProps) { p.AsyncMaxEventAgeSeconds = 21600 }},
+		{"function name of 64 characters", func(p *sparklambda.SparkLambdaProps) { p.FunctionName = strings.Repeat("f", 64) }},
+		{"function name of 1 character", func(p *sparklambda.SparkLambdaProps) { p.FunctionName = "f" }},
+		{"Glue database name of 255 characters", func(p *sparklambda.SparkLambdaProps) { p.GlueDatabase = strings.Repeat("g", 255) }},
+		{"image from NewSparkImage", func(p *sparklambda.SparkLambdaProps) { p.Image = realImage }},
+		{"warehouse prefix ending in a slash", func(p *sparklambda.SparkLambdaProps) {
+			p.WarehouseBucket, p.WarehousePrefix = lake, "lake/tables/"
+		}},
+		{"whole warehouse bucket", func(p *sparklambda.SparkLambdaProps) { p.WarehouseBucket = lake }},
+		{"script key in a bucket", func(p *sparklambda.SparkLambdaProps) {
+			p.ScriptPath, p.ScriptBucket, p.ScriptKey = "", bucket, "jobs/etl-2024.py"
+		}},
+		{"environment keys of one letter and with digits and underscores", func(p *sparklambda.SparkLambdaProps) {
+			p.Environment = map[string]string{"A": "1", "my_var_2": "2"}
+		}},
+		{"Glue endpoint with a VPC and a Glue database", func(p *sparklambda.SparkLambdaProps) {
+			p.Vpc, p.GlueDatabase, p.AddGlueEndpoint = vpc, "sales", true
+		}},
+		{"S3 endpoint and subnets with a VPC", func(p *sparklambda.SparkLambdaProps) {
+			p.Vpc, p.AddS3Endpoint, p.VpcSubnets = vpc, true, &awsec2.SubnetSelection{SubnetType: awsec2.SubnetType_PRIVATE_WITH_EGRESS}
+		}},
+		{"no VPC alone", func(p *sparklambda.SparkLambdaProps) { p.NoVpc = true }},
+		{"a created VPC with MaxAzs", func(p *sparklambda.SparkLambdaProps) { p.CreateVpc, p.MaxAzs = true, 3 }},
+	}
+	for _, c := range accepted {
+		t.Run("accepts "+c.name, func(t *testing.T) {
+			props := &sparklambda.SparkLambdaProps{Framework: sparklambda.FrameworkDelta, ScriptPath: script}
+			c.mutate(props)
+			if err := props.Validate(); err != nil {
+				t.Errorf("Validate() = %v, want nil", err)
+			}
+		})
+	}
+
+	t.Run("SparkImageProps.Validate", func(t *testing.T) {
+		var nilProps *sparklambda.SparkImageProps
+		for name, props := range map[string]*sparklambda.SparkImageProps{
+			"nil": nilProps, "empty framework": {}, "unknown framework": {Framework: "ORC"},
+		} {
+			var propsErr *sparklambda.PropsError
+			if err := props.Validate(); !errors.As(err, &propsErr) || propsErr.Construct != "SparkImage" {
+				t.Errorf("%s: Validate() = %v, want a SparkImage *PropsError", name, err)
+			}
+		}
+		for _, framework := range sparklambda.Frameworks() {
+			if err := (&sparklambda.SparkImageProps{Framework: framework}).Validate(); err != nil {
+				t.Errorf("%s: Validate() = %v, want nil", framework, err)
+			}
+		}
+	})
 
 	t.Run("non-reserved AWS_ variables are allowed", func(t *testing.T) {
 		props := &sparklambda.SparkLambdaProps{Framework: sparklambda.FrameworkDelta, ScriptPath: script,
@@ -203,6 +337,18 @@ func TestValidation(t *testing.T) {
 		})
 	})
 
+	t.Run("a Glue endpoint needs the VPC's CIDR block", func(t *testing.T) {
+		defer func() {
+			err, ok := recover().(*sparklambda.PropsError)
+			if !ok || !strings.Contains(err.Error(), "AddGlueEndpoint is true but Vpc Validation/Vpc has no CIDR block") {
+				t.Fatalf("want a *PropsError naming AddGlueEndpoint and the VPC, got %v", err)
+			}
+		}()
+		sparklambda.NewSparkLambda(stack, "NoCidr", &sparklambda.SparkLambdaProps{
+			Framework: sparklambda.FrameworkIceberg, ScriptPath: script, Vpc: vpc, GlueDatabase: "sales", AddGlueEndpoint: true,
+		})
+	})
+
 	t.Run("an image needs a known framework", func(t *testing.T) {
 		defer func() {
 			if err, ok := recover().(*sparklambda.PropsError); !ok || !strings.Contains(err.Error(), `Framework is "ORC"`) {
@@ -245,7 +391,24 @@ func TestTriggerValidation(t *testing.T) {
 		PartitionKey: &awsdynamodb.Attribute{Name: jsii.String("id"), Type: awsdynamodb.AttributeType_STRING},
 	})
 	const cluster = "arn:aws:kafka:eu-west-1:123456789012:cluster/orders/0a1b2c3d-1"
-	minusOne, five := -1, 5
+	minusOne, zero, five, maxRetries, aboveMaxRetries := -1, 0, 5, 10000, 10001
+	// A function whose timeout (840 s) is the longest a Kafka mapping supports, for MSK's accepted boundaries.
+	kafka := sparklambda.NewSparkLambda(stack, "Kafka", &sparklambda.SparkLambdaProps{
+		Framework: sparklambda.FrameworkDelta, ScriptPath: writeScript(t), NoVpc: true, TimeoutSeconds: 840,
+	})
+	queues := 0
+	newQueue := func(fifo bool) awssqs.IQueue { // a fresh queue per case: one mapping per queue and function
+		queues++
+		return awssqs.NewQueue(stack, jsii.String(fmt.Sprintf("Queue%d", queues)), &awssqs.QueueProps{
+			Fifo: jsii.Bool(fifo), VisibilityTimeout: awscdk.Duration_Seconds(jsii.Number(5400)),
+		})
+	}
+	streams := 0
+	newStream := func() awskinesis.IStream {
+		streams++
+		return awskinesis.Stream_FromStreamArn(stack, jsii.String(fmt.Sprintf("Stream%d", streams)),
+			jsii.String(fmt.Sprintf("arn:aws:kinesis:eu-west-1:123456789012:stream/s%d", streams)))
+	}
 
 	cases := []struct {
 		name string
@@ -263,9 +426,88 @@ func TestTriggerValidation(t *testing.T) {
 		}, []string{"bucket Other/Elsewhere is defined in stack Other, but the function is in stack TriggerValidation",
 			"dependency cycle", "awss3.Bucket_FromBucketName"}},
 		{"S3 nil bucket", func() { spark.AddS3Trigger(nil, "", "") }, []string{"bucket is nil"}},
+		{"S3 prefix with a wildcard", func() { spark.AddS3Trigger(bucket, "in*/", "") }, []string{`prefix "in*/" contains "*"`}},
+		{"S3 suffix with a leading slash", func() { spark.AddS3Trigger(bucket, "", "/x.csv") }, []string{`suffix "/x.csv" starts with "/"`}},
+		{"GrantReadInput prefix without a trailing slash", func() { spark.GrantReadInput(bucket, "data") },
+			[]string{"SparkLambda.GrantReadInput", `prefix "data" does not end in "/"`, `use "data/"`}},
+		{"GrantReadInput prefix with a leading slash", func() { spark.GrantReadInput(bucket, "/data/") },
+			[]string{"SparkLambda.GrantReadInput", `prefix "/data/" starts with "/"`}},
+		{"GrantReadInput prefix as an s3:// location", func() { spark.GrantReadInput(bucket, "s3://landing/data/") },
+			[]string{"SparkLambda.GrantReadInput", `prefix "s3://landing/data/" is an S3 location`}},
+		{"GrantReadInput prefix with a wildcard", func() { spark.GrantReadInput(bucket, "data/*/") },
+			[]string{"SparkLambda.GrantReadInput", `prefix "data/*/" contains "*"`}},
+		{"GrantReadInput nil bucket", func() { spark.GrantReadInput(nil, "data/") },
+			[]string{"SparkLambda.GrantReadInput", "bucket is nil"}},
+		{"GrantReadWriteTable prefix without a trailing slash", func() { spark.GrantReadWriteTable(bucket, "tables") },
+			[]string{"SparkLambda.GrantReadWriteTable", `prefix "tables" does not end in "/"`}},
+		{"GrantReadWriteTable prefix with a leading slash", func() { spark.GrantReadWriteTable(bucket, "/tables/") },
+			[]string{"SparkLambda.GrantReadWriteTable", `prefix "/tables/" starts with "/"`}},
+		{"GrantReadWriteTable nil bucket", func() { spark.GrantReadWriteTable(nil, "") },
+			[]string{"SparkLambda.GrantReadWriteTable", "bucket is nil"}},
+		{"GrantGlueDatabase bad name", func() { spark.GrantGlueDatabase("Sales-DB") },
+			[]string{"SparkLambda.GrantGlueDatabase", `databaseName "Sales-DB" is invalid`}},
+		{"schedule is nil", func() { spark.AddSchedule("NoSchedule", nil, nil) },
+			[]string{"SparkLambda.AddSchedule", `schedule of "NoSchedule" is nil`}},
+		{"SQS nil queue", func() { spark.AddSqsTrigger(nil, nil) }, []string{"queue is nil"}},
+		{"SQS batch below 1", func() { spark.AddSqsTrigger(newQueue(false), &sparklambda.SqsTriggerOptions{BatchSize: -1}) },
+			[]string{"BatchSize is -1 messages"}},
+		{"SQS batch one above Lambda's maximum", func() {
+			spark.AddSqsTrigger(newQueue(false), &sparklambda.SqsTriggerOptions{BatchSize: 10001, MaxBatchingWindowSeconds: 1})
+		}, []string{"BatchSize is 10001 messages"}},
+		{"SQS FIFO batch of 11", func() {
+			spark.AddSqsTrigger(newQueue(true), &sparklambda.SqsTriggerOptions{BatchSize: 11, MaxBatchingWindowSeconds: 1})
+		}, []string{"BatchSize is 11 messages, but it must be between 1 and 10"}},
+		{"SQS batching window one above 300 s", func() {
+			spark.AddSqsTrigger(newQueue(false), &sparklambda.SqsTriggerOptions{MaxBatchingWindowSeconds: 301})
+		}, []string{"MaxBatchingWindowSeconds is 301 seconds"}},
+		{"SQS batching window below 0", func() {
+			spark.AddSqsTrigger(newQueue(false), &sparklambda.SqsTriggerOptions{MaxBatchingWindowSeconds: -1})
+		}, []string{"MaxBatchingWindowSeconds is -1 seconds"}},
+		{"SQS batch of 11 without a window", func() { spark.AddSqsTrigger(newQueue(false), &sparklambda.SqsTriggerOptions{BatchSize: 11}) },
+			[]string{"BatchSize is 11 but MaxBatchingWindowSeconds is 0"}},
+		{"SQS maximum concurrency one above 1000", func() {
+			spark.AddSqsTrigger(newQueue(false), &sparklambda.SqsTriggerOptions{MaxConcurrency: 1001})
+		}, []string{"MaxConcurrency is 1001 invocations"}},
+		{"stream nil", func() { spark.AddKinesisTrigger(nil, nil) }, []string{"stream is nil"}},
+		{"DynamoDB nil table", func() { spark.AddDynamoDBStreamTrigger(nil, nil) }, []string{"table is nil"}},
+		{"stream options one past each bound", func() {
+			spark.AddKinesisTrigger(newStream(), &sparklambda.StreamTriggerOptions{BatchSize: 10001, MaxBatchingWindowSeconds: 301,
+				RetryAttempts: &aboveMaxRetries, MaxRecordAgeSeconds: 604801, ParallelizationFactor: 11})
+		}, []string{"BatchSize is 10001 records", "MaxBatchingWindowSeconds is 301 seconds", "RetryAttempts is 10001 retries",
+			"MaxRecordAgeSeconds is 604801 seconds", "ParallelizationFactor is 11"}},
+		{"stream options one below each bound", func() {
+			spark.AddKinesisTrigger(newStream(), &sparklambda.StreamTriggerOptions{BatchSize: -1, MaxBatchingWindowSeconds: -1,
+				MaxRecordAgeSeconds: 59, ParallelizationFactor: -1})
+		}, []string{"BatchSize is -1 records", "MaxBatchingWindowSeconds is -1 seconds", "MaxRecordAgeSeconds is 59 seconds",
+			"ParallelizationFactor is -1"}},
+		{"MSK options one past each bound", func() {
+			kafka.AddMskTrigger(cluster, "orders", &sparklambda.KafkaTriggerOptions{BatchSize: 10001, MaxBatchingWindowSeconds: 301,
+				ConsumerGroupID: "group with spaces", MinimumPollers: 201, MaximumPollers: 2001,
+				RetryAttempts: &aboveMaxRetries, MaxRecordAgeSeconds: 604801})
+		}, []string{"BatchSize is 10001 records", "MaxBatchingWindowSeconds is 301 seconds", `ConsumerGroupID "group with spaces" is invalid`,
+			"MinimumPollers is 201 pollers", "MaximumPollers is 2001 pollers", "RetryAttempts is 10001 retries",
+			"MaxRecordAgeSeconds is 604801 seconds"}},
+		{"MSK maximum pollers below the minimum", func() {
+			kafka.AddMskTrigger(cluster, "orders", &sparklambda.KafkaTriggerOptions{MinimumPollers: 5, MaximumPollers: 4})
+		}, []string{"MaximumPollers is 4 pollers, but it must be between 5 and 2000"}},
+		{"MSK consumer group of 201 characters", func() {
+			kafka.AddMskTrigger(cluster, "orders", &sparklambda.KafkaTriggerOptions{ConsumerGroupID: strings.Repeat("g", 201)})
+		}, []string{"ConsumerGroupID", "is invalid: use 1-200"}},
+		{"MSK topic of 250 characters", func() { kafka.AddMskTrigger(cluster, strings.Repeat("t", 250), nil) },
+			[]string{"is not a Kafka topic name"}},
+		{"MSK function timeout one above 840 s", func() {
+			sparklambda.NewSparkLambda(stack, "Kafka841", &sparklambda.SparkLambdaProps{
+				Framework: sparklambda.FrameworkDelta, ScriptPath: writeScript(t), NoVpc: true, TimeoutSeconds: 841,
+			}).AddMskTrigger(cluster, "orders", nil)
+		}, []string{"the function timeout is 841 s"}},
 		{"SQS visibility timeout below 6x the function timeout", func() { spark.AddSqsTrigger(shortVisibility, nil) },
 			[]string{"queue TriggerValidation/Short has a visibility timeout of 900 s, but it must be at least 5400 s",
 				"6x the function timeout of 900 s", "awscdk.Duration_Seconds(jsii.Number(5400))", "or lower TimeoutSeconds"}},
+		{"SQS visibility timeout one second below 6x the function timeout", func() {
+			spark.AddSqsTrigger(awssqs.NewQueue(stack, jsii.String("Almost"), &awssqs.QueueProps{
+				VisibilityTimeout: awscdk.Duration_Seconds(jsii.Number(5399)),
+			}), nil)
+		}, []string{"visibility timeout of 5399 s, but it must be at least 5400 s"}},
 		{"SQS default visibility timeout", func() { spark.AddSqsTrigger(defaultVisibility, nil) },
 			[]string{"queue TriggerValidation/Default has a visibility timeout of 30 s"}},
 		{"SQS batch above 10 without a window", func() { spark.AddSqsTrigger(long, &sparklambda.SqsTriggerOptions{BatchSize: 50}) },
@@ -293,6 +535,59 @@ func TestTriggerValidation(t *testing.T) {
 			spark.AddMskTrigger(cluster, "orders", &sparklambda.KafkaTriggerOptions{RetryAttempts: &five})
 		}, []string{"without MinimumPollers", "only in provisioned mode"}},
 	}
+	// Each rule's boundary value is accepted (no panic).
+	accepted := []struct {
+		name string
+		add  func()
+	}{
+		{"S3 prefix not ending in a slash (a notification filter may)", func() { spark.AddS3Trigger(bucket, "incoming/2024-", ".csv") }},
+		{"GrantReadInput whole bucket and a prefix", func() { spark.GrantReadInput(bucket, ""); spark.GrantReadInput(bucket, "data/") }},
+		{"GrantReadWriteTable prefix", func() { spark.GrantReadWriteTable(bucket, "tables/") }},
+		{"GrantGlueDatabase name", func() { spark.GrantGlueDatabase("sales_2024") }},
+		{"SQS visibility timeout exactly 6x the function timeout (5400 s)", func() {
+			spark.AddSqsTrigger(awssqs.NewQueue(stack, jsii.String("Exactly"), &awssqs.QueueProps{
+				VisibilityTimeout: awscdk.Duration_Seconds(jsii.Number(5400)),
+			}), nil)
+		}},
+		{"SQS batch 1, no window", func() { spark.AddSqsTrigger(newQueue(false), &sparklambda.SqsTriggerOptions{BatchSize: 1}) }},
+		{"SQS batch 10, no window", func() { spark.AddSqsTrigger(newQueue(false), &sparklambda.SqsTriggerOptions{BatchSize: 10}) }},
+		{"SQS batch 10000, window 300 s, concurrency 1000", func() {
+			spark.AddSqsTrigger(newQueue(false), &sparklambda.SqsTriggerOptions{BatchSize: 10000, MaxBatchingWindowSeconds: 300, MaxConcurrency: 1000})
+		}},
+		{"SQS concurrency 2", func() { spark.AddSqsTrigger(newQueue(false), &sparklambda.SqsTriggerOptions{MaxConcurrency: 2}) }},
+		{"SQS FIFO batch 10", func() { spark.AddSqsTrigger(newQueue(true), &sparklambda.SqsTriggerOptions{BatchSize: 10}) }},
+		{"stream options at their upper bounds", func() {
+			spark.AddKinesisTrigger(newStream(), &sparklambda.StreamTriggerOptions{BatchSize: 10000, MaxBatchingWindowSeconds: 300,
+				RetryAttempts: &maxRetries, MaxRecordAgeSeconds: 604800, ParallelizationFactor: 10, StartingPosition: awslambda.StartingPosition_LATEST})
+		}},
+		{"stream options at their lower bounds", func() {
+			spark.AddKinesisTrigger(newStream(), &sparklambda.StreamTriggerOptions{BatchSize: 1, RetryAttempts: &zero,
+				MaxRecordAgeSeconds: 60, ParallelizationFactor: 1})
+		}},
+		{"MSK at 840 s with options at their bounds", func() {
+			kafka.AddMskTrigger(cluster, strings.Repeat("t", 249), &sparklambda.KafkaTriggerOptions{BatchSize: 10000,
+				MaxBatchingWindowSeconds: 300, ConsumerGroupID: strings.Repeat("g", 200), MinimumPollers: 200, MaximumPollers: 2000,
+				RetryAttempts: &maxRetries, MaxRecordAgeSeconds: 604800})
+		}},
+		{"MSK minimum pollers 1 with retries 0 and age 60 s", func() {
+			kafka.AddMskTrigger(cluster, "t", &sparklambda.KafkaTriggerOptions{MinimumPollers: 1, MaximumPollers: 1,
+				RetryAttempts: &zero, MaxRecordAgeSeconds: 60})
+		}},
+		{"schedule", func() {
+			spark.AddSchedule("Hourly", awsevents.Schedule_Rate(awscdk.Duration_Hours(jsii.Number(1))), nil)
+		}},
+	}
+	for _, c := range accepted {
+		t.Run("accepts "+c.name, func(t *testing.T) {
+			defer func() {
+				if recovered := recover(); recovered != nil {
+					t.Fatalf("panicked: %v", recovered)
+				}
+			}()
+			c.add()
+		})
+	}
+
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			defer func() {
