@@ -26,7 +26,7 @@ def s3():
 
 
 class Function:
-    """A running function plus its bucket; `put_script` replaces the object at SPARK_SCRIPT (new ETag)."""
+    """A running function plus its bucket; `put_script` replaces the object at SPARK_LAMBDA_SCRIPT_KEY (new ETag)."""
 
     def __init__(self, fn, s3, bucket, framework):
         self.fn, self.s3, self.bucket, self.framework = fn, s3, bucket, framework

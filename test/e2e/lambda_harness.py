@@ -275,11 +275,11 @@ def function_env(framework, s3, bucket=BUCKET, script_key=SCRIPT_KEY, coordinati
     coordination "dynamodb" (the construct's default) the commit-coordination table is created too; "none" is the
     construct's explicit single-writer opt-out."""
     env = {
-        "SCRIPT_BUCKET": bucket,
-        "SPARK_SCRIPT": script_key,
-        "SPARK_FRAMEWORK": framework,
-        "SPARK_WAREHOUSE": f"s3://{bucket}/tables",
-        "ICEBERG_CATALOG_TYPE": "hadoop",  # deployed: glue
+        "SPARK_LAMBDA_SCRIPT_BUCKET": bucket,
+        "SPARK_LAMBDA_SCRIPT_KEY": script_key,
+        "SPARK_LAMBDA_FRAMEWORK": framework,
+        "SPARK_LAMBDA_WAREHOUSE": f"s3://{bucket}/tables",
+        "SPARK_LAMBDA_ICEBERG_CATALOG": "hadoop",  # deployed: glue
         "AWS_ENDPOINT_URL_S3": s3.url,
         "AWS_ENDPOINT_URL_DYNAMODB": s3.url,
         "AWS_ENDPOINT_URL_GLUE": s3.url,  # one moto server: S3, DynamoDB and Glue state for the whole run

@@ -219,7 +219,7 @@ def test_dockerfile_reads_the_lock_through_lock_sh_and_verifies_jars():
     assert "sh fetch-jars.sh COMMON /jars" in text
     assert 'sh fetch-jars.sh --only "${FRAMEWORK}"' in text
     assert 'CMD ["handler.handler"]' in text
-    assert "ENV SPARK_FRAMEWORK=${FRAMEWORK}" in text
+    assert "ENV SPARK_LAMBDA_FRAMEWORK=${FRAMEWORK}" in text
 
 
 def test_dockerfile_copies_only_the_known_context_files():

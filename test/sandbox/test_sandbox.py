@@ -185,7 +185,7 @@ def test_runtime_layout_matches_the_lock(fw):
     assert conf == (DOCKER / "conf" / "spark-defaults.conf").read_text() + (
         DOCKER / "conf" / ("spark-defaults-%s.conf" % fw)).read_text()
     env = runtime_env(fw)
-    assert env["SPARK_HOME"] == str(home) and env["SPARK_FRAMEWORK"] == fw
+    assert env["SPARK_HOME"] == str(home) and env["SPARK_LAMBDA_FRAMEWORK"] == fw
     v = subprocess.run([env["PYTHON"], "-c", "import pyspark, py4j, sys; print(pyspark.__version__, '%d.%d' % sys.version_info[:2])"],
                        capture_output=True, text=True, check=True).stdout.split()
     assert v[0] == lock("version", "pyspark").strip()

@@ -33,7 +33,7 @@ def run(shell, fake, args, extra_env=None, java_home=True, defaults=None):
     env = {
         "PATH": "/usr/bin:/bin",
         "SPARK_HOME": str(fake["spark_home"]),
-        "SPARK_CLASS_ERROR_FILE": str(fake["err"]),
+        "SPARK_LAMBDA_CLASS_ERROR_FILE": str(fake["err"]),
     }
     if java_home:
         env["JAVA_HOME"] = str(fake["java_home"])

@@ -13,7 +13,7 @@ from .errors import SparkStartError
 
 logger = logging.getLogger("handler")
 
-SPARK_CLASS_ERROR_FILE = os.environ.get("SPARK_CLASS_ERROR_FILE", "/tmp/spark-class.err")
+SPARK_LAMBDA_CLASS_ERROR_FILE = os.environ.get("SPARK_LAMBDA_CLASS_ERROR_FILE", "/tmp/spark-class.err")
 # spark-defaults.conf points the JVM's fatal-error log here (-XX:ErrorFile); %p is the JVM's pid.
 JVM_CRASH_LOG = "/tmp/spark-jvm-crash-{pid}.log"
 # Exit codes that name an out-of-memory death: Spark's uncaught-error handler exits with 52 (SparkExitCode.OOM) on an
@@ -180,7 +180,7 @@ class SparkRuntime:
         conf.setIfMissing("spark.app.name", os.environ.get("AWS_LAMBDA_FUNCTION_NAME", "spark-on-lambda"))
         launching_jvm = SparkContext._gateway is None
         try:
-            os.remove(SPARK_CLASS_ERROR_FILE)
+            os.remove(SPARK_LAMBDA_CLASS_ERROR_FILE)
         except OSError:
             pass
         t0 = time.monotonic()
@@ -189,7 +189,7 @@ class SparkRuntime:
         except BaseException as e:
             detail = ""
             try:
-                with open(SPARK_CLASS_ERROR_FILE, encoding="utf-8", errors="replace") as f:
+                with open(SPARK_LAMBDA_CLASS_ERROR_FILE, encoding="utf-8", errors="replace") as f:
                     detail = f.read().strip()
             except OSError:
                 pass

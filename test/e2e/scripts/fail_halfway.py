@@ -13,7 +13,7 @@ from pyspark.sql.types import DoubleType
 
 event = json.loads(sys.argv[sys.argv.index("--event") + 1])
 spark = SparkSession.builder.getOrCreate()
-fmt = os.environ["SPARK_FRAMEWORK"]
+fmt = os.environ["SPARK_LAMBDA_FRAMEWORK"]
 table = event["table"]
 bad_day = datetime.date(2025, 6, 1)  # a shifted 2015 date: late in the data
 
