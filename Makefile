@@ -91,6 +91,6 @@ bench: e2e-prereqs
 	  grep -h "lambda-sandbox: REPORT" $(BENCH_DIR)/$$fw/*.log | tail -n 1; \
 	done
 
-# Fragments owned by the runtime and end-to-end work: runtime, test-runtime, invoke, e2e.
+# The local Lambda runner (runtime, test-runtime, invoke, e2e) has its own make fragments.
 include test/sandbox/runtime.mk
 include test/e2e/e2e.mk
