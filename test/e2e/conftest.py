@@ -6,8 +6,8 @@ import sys
 
 import pytest
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import lambda_harness as h  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "locallambda"))
+import lambda_harness as h  # noqa: E402  (the local Lambda runner, locallambda/)
 
 SCRIPTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "scripts")
 LOG_DIR = os.path.join(h.ROOT, "test", "out", "e2e")

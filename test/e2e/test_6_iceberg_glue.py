@@ -23,7 +23,7 @@ def _glue(s3):
 @pytest.fixture(scope="module")
 def function(pool, s3):
     if importlib.util.find_spec("pyparsing") is None:
-        # moto's Glue backend imports pyparsing (moto's `glue` extra, pinned in test/e2e/requirements.txt).
+        # moto's Glue backend imports pyparsing (moto's `glue` extra, pinned in locallambda/requirements.txt).
         pytest.fail("moto's Glue emulation needs pyparsing: reinstall the harness tools (make e2e-tools)")
     glue = _glue(s3)
     if DATABASE not in [d["Name"] for d in glue.get_databases()["DatabaseList"]]:

@@ -1,4 +1,4 @@
-# Tests of the Lambda sandbox (test/sandbox/lambda-sandbox.sh) and of the installed local runtime inside it:
+# Tests of the Lambda sandbox (locallambda/lambda-sandbox.sh) and of the installed local runtime inside it:
 # the sandbox's rules (non-root uid, read-only root, size-capped /tmp, no /dev/fd, 1024 open files, memory cap),
 # the regression test (PySpark's STOCK spark-class fails there with the /dev/fd error, ours starts Spark), the
 # per-framework table round trip with the lock's jars and the defaults, and the runtime's layout.
@@ -193,7 +193,7 @@ def test_runtime_layout_matches_the_lock(fw):
 
 
 def test_runtime_install_is_cached():
-    p = subprocess.run(["bash", str(ROOT / "test" / "sandbox" / "install-runtime.sh"), "DELTA"],
+    p = subprocess.run(["bash", str(ROOT / "locallambda" / "install-runtime.sh"), "DELTA"],
                        capture_output=True, text=True)
     assert p.returncode == 0, p.stderr
     assert "up to date" in p.stdout
@@ -201,8 +201,16 @@ def test_runtime_install_is_cached():
 
 
 def test_runtime_env_script_prints_exports_and_rejects_unknown_framework():
-    p = subprocess.run(["sh", str(ROOT / "test" / "sandbox" / "runtime-env.sh"), "ICEBERG"], capture_output=True, text=True)
+    p = subprocess.run(["sh", str(ROOT / "locallambda" / "runtime-env.sh"), "ICEBERG"], capture_output=True, text=True)
     assert p.returncode == 0, p.stderr
     assert "export SPARK_HOME=%s" % (RUNTIME / "spark-ICEBERG") in p.stdout
-    p = subprocess.run(["sh", str(ROOT / "test" / "sandbox" / "runtime-env.sh"), "ORC"], capture_output=True, text=True)
+    p = subprocess.run(["sh", str(ROOT / "locallambda" / "runtime-env.sh"), "ORC"], capture_output=True, text=True)
     assert p.returncode != 0 and "unknown framework 'ORC'" in p.stderr
+
+
+def test_installed_runtime_uses_this_spark_class():
+    # The image and the local runtime both use docker/spark-class; the local copy must be identical.
+    for fw in frameworks():
+        installed = RUNTIME / ("spark-" + fw) / "bin" / "spark-class"
+        assert installed.read_bytes() == (DOCKER / "spark-class").read_bytes(), installed
+        assert os.access(installed, os.X_OK)

@@ -1,5 +1,5 @@
-# Fast checks of the handler package (docker/python/handler) without Spark: the environment-dependent Spark settings (endpoint override,
-# warehouse, Iceberg catalog `lake` as glue or hadoop, Glue database and endpoint), the configuration errors, the
+# Unit tests of the handler package (docker/python/handler) without Spark: the environment-dependent Spark settings
+# (endpoint override, warehouse, Iceberg catalog `lake` as glue or hadoop, Glue database and endpoint), the configuration errors, the
 # JSON-safe RESULT (NaN/Infinity -> null), the process state restored around a script (os.environ, sys.path,
 # sys.modules, cwd, the scratch TMPDIR) and the /tmp threshold that stops the SparkContext.
 import json
@@ -9,11 +9,8 @@ import tempfile
 
 import pytest
 
-import lambda_harness as h
-
-sys.path.insert(0, h.PYTHON_DIR)
-import handler  # noqa: E402  (the image's /var/task package; no JVM starts: SPARK_LAMBDA_SCRIPT_BUCKET is unset here)
-from handler import config, isolation, response  # noqa: E402
+import handler  # the image's /var/task package (conftest.py: docker/python); no JVM starts: no script is configured
+from handler import config, isolation, response
 
 
 def test_local_iceberg_hadoop_catalog_with_endpoint():

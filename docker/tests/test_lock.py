@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from rt_helpers import DOCKER, LOCKSH, frameworks, jar_rows, lock
+from lock_helpers import DOCKER, LOCKSH, frameworks, jar_rows, lock
 
 HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
@@ -99,9 +99,10 @@ def test_delta_python_api_matches_the_delta_jars():
     assert lock("version", "delta-spark").strip() == lock("version", "io.delta:delta-spark_2.12").strip()
 
 
-def test_harness_powertools_is_the_images():
-    reqs = (DOCKER.parent / "test" / "e2e" / "requirements.in").read_text()
-    assert f"aws-lambda-powertools=={lock('version', 'aws-lambda-powertools').strip()}" in reqs
+@pytest.mark.parametrize("reqs", ["requirements.in", "requirements-unit.txt"])
+def test_harness_powertools_is_the_images(reqs):
+    text = (DOCKER.parent / "locallambda" / reqs).read_text()
+    assert f"aws-lambda-powertools=={lock('version', 'aws-lambda-powertools').strip()}" in text
 
 
 def test_lock_sh_rejects_a_malformed_lock(tmp_path):

@@ -1,7 +1,7 @@
 # Local Lambda harness for `make invoke` and the end-to-end tests: moto's server on 127.0.0.1 (a real S3-compatible
 # server, with the DynamoDB and Glue APIs of the same process for commit coordination and the Iceberg Glue catalog),
 # and a "function": the Runtime Interface Emulator + awslambdaric + the handler package (docker/python) running inside
-# test/sandbox/lambda-sandbox.sh (Lambda's rules), invoked over HTTP through the Runtime API's Invoke endpoint.
+# locallambda/lambda-sandbox.sh (Lambda's rules), invoked over HTTP through the Runtime API's Invoke endpoint.
 # Only 127.0.0.1 is ever contacted; every process started here is stopped by the context managers.
 import glob
 import json
@@ -17,11 +17,11 @@ import time
 import urllib.error
 import urllib.request
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 VENV = os.environ.get("E2E_VENV", os.path.join(ROOT, ".venv-e2e"))
 RIE = os.path.join(VENV, "bin", "aws-lambda-rie")
 LAMBDA_BASE = os.path.join(VENV, "lambda-base")
-SANDBOX = os.path.join(ROOT, "test", "sandbox", "lambda-sandbox.sh")
+SANDBOX = os.path.join(ROOT, "locallambda", "lambda-sandbox.sh")
 RUNTIME_DIR = os.environ.get("RUNTIME_DIR", os.path.join(ROOT, ".runtime"))
 PYTHON_DIR = os.path.join(ROOT, "docker", "python")  # what the Dockerfile copies into /var/task (COPY python/)
 
@@ -125,7 +125,7 @@ def _base_env():
 
 
 def runtime_env(framework):
-    """The environment of the installed local Spark runtime (test/sandbox/runtime-env.sh)."""
+    """The environment of the installed local Spark runtime (locallambda/runtime-env.sh)."""
     path = os.path.join(RUNTIME_DIR, f"env-{framework}.sh")
     if not os.path.exists(os.path.join(RUNTIME_DIR, f"READY-{framework}")) or not os.path.exists(path):
         raise RuntimeError(f"the {framework} Spark runtime is not installed: run 'make runtime FRAMEWORK={framework}'")
@@ -358,7 +358,8 @@ def summary(entries):
     }
 
 
-SAM_EVENTS = os.path.join(VENV, "sam-events")  # the SAM CLI's sample events (install-tools.sh extracts them)
+# the SAM CLI's sample events (install-tools.sh extracts them into .venv-e2e, or with --unit into .venv-unit)
+SAM_EVENTS = os.environ.get("SAM_EVENTS", os.path.join(VENV, "sam-events"))
 
 
 def sam_event(name, **values):
