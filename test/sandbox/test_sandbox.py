@@ -192,6 +192,19 @@ def test_runtime_layout_matches_the_lock(fw):
     assert (RUNTIME / ("READY-" + fw)).exists()
 
 
+def test_runtime_task_root_is_the_image_python_files():
+    # The harness runs the handler from the runtime's task root, which docker/install-spark-home.sh fills as it fills
+    # the image's LAMBDA_TASK_ROOT: exactly docker/python/*/*.py, package directories at the top.
+    for fw in frameworks():
+        assert runtime_env(fw)["RUNTIME_TASK_ROOT"] == str(RUNTIME / "task")
+    root = RUNTIME / "task"
+    installed = sorted(str(f.relative_to(root)) for f in root.rglob("*.py"))
+    source = sorted(str(f.relative_to(DOCKER / "python")) for f in (DOCKER / "python").glob("*/*.py"))
+    assert installed == source
+    for rel in source:
+        assert (root / rel).read_bytes() == (DOCKER / "python" / rel).read_bytes(), rel
+
+
 def test_runtime_install_is_cached():
     p = subprocess.run(["bash", str(ROOT / "locallambda" / "install-runtime.sh"), "DELTA"],
                        capture_output=True, text=True)
