@@ -95,7 +95,7 @@ def _run_once(root, path, code, event, event_json, uri):
 
 def handler(event, context):
     global _invocations
-    started = time.monotonic()
+    started, started_at = time.monotonic(), time.time()
     bucket = config.require_env("SPARK_LAMBDA_SCRIPT_BUCKET", "set it to the bucket that holds the PySpark script")
     key = config.require_env("SPARK_LAMBDA_SCRIPT_KEY", "set it to the S3 key of the PySpark script in SPARK_LAMBDA_SCRIPT_BUCKET")
     config.framework()
@@ -147,7 +147,7 @@ def handler(event, context):
 
     return response.build(
         result, round(time.monotonic() - started, 3), script_info,
-        {**_spark.report(jvm_starts_before), "invocation": _invocations, **tmp_report},
+        {**_spark.report(jvm_starts_before, started_at), "invocation": _invocations, **tmp_report},
         batch=batch, conflicts=conflict_log)
 
 

@@ -271,3 +271,15 @@ def test_hudi_writers_use_optimistic_concurrency_with_the_images_lock_provider()
     assert not any(k.startswith("spark.delta") for k in config.spark_settings(env))
     env["SPARK_LAMBDA_COMMIT_COORDINATION"] = "none"
     assert config.hudi_write_defaults(env) == {}
+
+
+def test_spark_report_says_where_and_when_the_jvm_was_launched():
+    from handler import spark_runtime
+
+    rt = spark_runtime.SparkRuntime()
+    assert rt.report(0, 100.0)["jvm_launched_in"] is None and rt.report(0, 100.0)["jvm_launch_lead_s"] is None
+    rt.jvm_starts, rt.jvm_launched_in, rt.jvm_launched_at = 1, "init", 97.5
+    report = rt.report(0, 100.0)
+    assert report["new_jvm"] is True and report["jvm_launched_in"] == "init" and report["jvm_launch_lead_s"] == 2.5
+    rt.jvm_starts, rt.jvm_launched_in, rt.jvm_launched_at = 2, "invocation", 101.0
+    assert rt.report(1, 100.0)["jvm_launch_lead_s"] == -1.0
