@@ -30,12 +30,13 @@ fi
 CACHE=$ROOT/.cache/e2e
 HERE=$ROOT/locallambda
 PIP_OPTS=(--progress-bar off --default-timeout=1000 --retries 10 --disable-pip-version-check)
-log() { echo "${UNIT:+unit-}tools: $*"; }
+if [ -n "$UNIT" ]; then NAME=unit-tools; else NAME=e2e-tools; fi
+log() { echo "$NAME: $*"; }
 
 case $(uname -m) in
     x86_64) rie=aws-lambda-rie-x86_64 ;;
     aarch64) rie=aws-lambda-rie-arm64 ;;
-    *) echo "e2e-tools: no Runtime Interface Emulator for $(uname -m)" >&2; exit 1 ;;
+    *) echo "$NAME: no Runtime Interface Emulator for $(uname -m)" >&2; exit 1 ;;
 esac
 key=$( { (cd "$HERE" && cat "${REQS[@]}" requirements-rie.txt); cat "$0";
          "$PY" -c 'import sys; print(sys.version)'; echo "$rie"; } | sha256sum | cut -c1-64)
