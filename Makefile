@@ -1,7 +1,7 @@
 # Entry points for people and CI. `make synth` synthesizes the sample app into cdk.out; `make test` runs every check.
 # Each target installs what it needs, pinned, inside the repository: node_modules/ (the CDK CLI, from
-# package-lock.json), .venv-tools/ (cfn-lint, hadolint, shellcheck), .venv-checkov/ (checkov), .runtime/ (the local
-# Spark runtime). Nothing is installed by hand.
+# package-lock.json), .venv-tools/ (cfn-lint, hadolint, shellcheck), .venv-checkov/ (checkov), .venv-unit/ (unit
+# tests), .runtime/ (the local Spark runtime, by locallambda/). Nothing is installed by hand.
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
@@ -23,8 +23,9 @@ export CDK_DISABLE_CLI_TELEMETRY := true
 .PHONY: help
 help:
 	@echo "make synth [FRAMEWORK=DELTA]  - synthesize the sample app (Hudi, Delta, Iceberg stacks) into cdk.out"
-	@echo "make test                     - go vet, gofmt, hadolint, shellcheck, unit/snapshot/cdk-nag tests, cfn-lint, checkov, runtime + end-to-end tests"
+	@echo "make test                     - go vet, gofmt, hadolint, shellcheck, handler unit tests, Go unit/snapshot/cdk-nag tests, cfn-lint, checkov, runtime + end-to-end tests"
 	@echo "make checkov                  - checkov over the synthesized templates (fails on any failed check)"
+	@echo "make test-unit                - only the handler's and script API's unit tests (seconds, no Spark)"
 	@echo "make test-go                  - only the Go tests (constructs, snapshots, cdk-nag, image build command)"
 	@echo "make snapshot-update          - rewrite test/golden after an intended infrastructure change"
 	@echo "make runtime FRAMEWORK=X      - install the pinned local Spark runtime (X = DELTA, HUDI or ICEBERG)"
@@ -96,8 +97,29 @@ static-checks: $(TOOLS_VENV)/.installed
 	$(TOOLS_VENV)/bin/shellcheck -S warning $(SHELL_SCRIPTS)
 	@echo "static-checks: hadolint and shellcheck ($(words $(SHELL_SCRIPTS)) shell scripts) found nothing at error/warning level"
 
+# Unit tests of the image's Python packages (docker/tests/python): no Spark and no .runtime, in seconds, in their own
+# small pinned venv (pytest, Powertools; the SAM CLI's sample events).
+UNIT_VENV := .venv-unit
+$(UNIT_VENV)/.stamp: locallambda/install-tools.sh locallambda/requirements-unit.txt locallambda/requirements-rie.txt
+	@UNIT_VENV=$(CURDIR)/$(UNIT_VENV) bash locallambda/install-tools.sh --unit $(PYTHON)
+
+.PHONY: test-unit
+test-unit: $(UNIT_VENV)/.stamp
+	SAM_EVENTS=$(CURDIR)/$(UNIT_VENV)/sam-events $(UNIT_VENV)/bin/python -m pytest -q -p no:cacheprovider docker/tests/python
+
+# The tests of the image's other files (lock, Dockerfile, spark-class) and of the installed runtime in the sandbox;
+# pytest is the pinned one of the end-to-end tools venv (locallambda/requirements.txt).
+.PHONY: test-runtime
+test-runtime: e2e-prereqs
+	$(E2E_VENV)/bin/python -m pytest -q -p no:cacheprovider --ignore=docker/tests/python docker/tests test/sandbox
+
+# Cold + warm invocations of every table format in Lambda's sandbox (installs everything first).
+.PHONY: e2e
+e2e: e2e-prereqs
+	$(E2E_VENV)/bin/python -m pytest -p no:cacheprovider -v -rA test/e2e
+
 .PHONY: test
-test: vet static-checks test-go cfn-lint checkov test-runtime e2e
+test: vet static-checks test-unit test-go cfn-lint checkov test-runtime e2e
 
 # Speed and memory, measured (never asserted): for each table format, one cold and two warm invocations of the
 # sample job through the Runtime API in the Lambda sandbox (3008 MiB), then the sandbox's peak-memory report.
@@ -107,11 +129,12 @@ BENCH_DIR := .cache/bench
 bench: e2e-prereqs
 	@rm -rf $(BENCH_DIR); for fw in $(BENCH_FRAMEWORKS); do \
 	  echo "=== $$fw"; \
-	  $(E2E_VENV)/bin/python test/e2e/invoke.py --framework $$fw --times 3 --log-dir $(BENCH_DIR)/$$fw \
+	  $(E2E_VENV)/bin/python locallambda/invoke.py --framework $$fw --times 3 --log-dir $(BENCH_DIR)/$$fw \
 	    | sed -n '/^--- timings/,/^logs:/p' | grep -v '^logs:'; \
 	  grep -h "lambda-sandbox: REPORT" $(BENCH_DIR)/$$fw/*.log | tail -n 1; \
 	done
 
-# Fragments owned by the runtime and end-to-end work: runtime, test-runtime, invoke, e2e.
-include test/sandbox/runtime.mk
-include test/e2e/e2e.mk
+# The local Lambda runner's make fragments (locallambda/): runtime, runtime-all, sandbox-shell, e2e-tools, e2e-prereqs,
+# invoke.
+include locallambda/runtime.mk
+include locallambda/invoke.mk

@@ -2,7 +2,7 @@
 # Compiles the image's commit-coordination classes (docker/java/com/sparklambda/coordination) for one table format
 # into OUTDIR/spark-lambda-coordination.jar, against CLASSPATH (the format's jars, the AWS SDK bundle, the pinned
 # dynamodb-lock-client and Hadoop's client API). Used by the Dockerfile's `jars` stage and by the local runtime
-# install (test/sandbox/install-runtime.sh), so both run the same classes.
+# install (locallambda/install-runtime.sh), so both run the same classes.
 #   DELTA    DynamoDbTableLocks + DynamoDbLockingS3LogStore (Delta's log store with a commit lock)
 #   HUDI     DynamoDbTableLocks + HudiDynamoDbLockProvider (a lock provider for Hudi's optimistic concurrency)
 #   ICEBERG  nothing: Iceberg's own DynamoDbLockManager (in iceberg-aws-bundle) serves it

@@ -12,12 +12,13 @@ import (
 	"io/fs"
 )
 
-// Any file the Dockerfile COPYs must be listed here; a test in constructs/sparklambda checks that. The image's Python
-// files are the packages under python/ (the handler and the script API sparklambda): python/*/*.py is the one list of
-// them, which the Dockerfile copies (COPY python/) and the local runtime and tests copy the same way. Named by a
-// pattern so that __init__.py is included and __pycache__ never is.
+// Any file the Dockerfile COPYs must be listed here; TestDockerfileCopiesOnlyEmbeddedFiles in test/image_build_test.go
+// checks that. The image's Python files are the packages under python/ (the handler and the script API sparklambda):
+// python/*/*.py is the one list of them, which install-spark-home.sh copies into the task root, in the image and in
+// the local runtime alike. Named by a pattern so that __init__.py is included and __pycache__ never is.
 //
-//go:embed Dockerfile versions.lock lock.sh fetch-jars.sh build-coordination.sh spark-class conf/spark-defaults*.conf
+//go:embed Dockerfile versions.lock lock.sh fetch-jars.sh build-coordination.sh install-spark-home.sh spark-class
+//go:embed conf/spark-defaults*.conf
 //go:embed java/com/sparklambda/coordination/*.java python/*/*.py
 var context embed.FS
 

@@ -2,7 +2,7 @@
 # Fetch the jars that docker/versions.lock lists for COMMON + one FRAMEWORK, copy them into an output
 # directory as <artifact>-<version>.jar and verify every sha256 against the lock (fails on any mismatch).
 # Maven resolves each artifact itself (dependency:get, no repository named here: Maven's default applies).
-# Used by the Dockerfile's `jars` stage and by the local runtime install (test/sandbox/install-runtime.sh).
+# Used by the Dockerfile's `jars` stage and by the local runtime install (locallambda/install-runtime.sh).
 #
 # Usage: fetch-jars.sh [--only] FRAMEWORK OUTDIR | fetch-jars.sh --build OUTDIR
 #   FRAMEWORK: DELTA, HUDI, ICEBERG (its jars + the COMMON ones), or COMMON (the common jars alone);

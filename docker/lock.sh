@@ -1,6 +1,6 @@
 #!/bin/sh
 # Reader for docker/versions.lock, the one source of truth for versions and sha256 values.
-# POSIX sh + awk only: used by the Dockerfile stages, by make (test/sandbox/runtime.mk), by
+# POSIX sh + awk only: used by the Dockerfile stages, by make (locallambda/runtime.mk), by
 # docker/fetch-jars.sh and by the tests. Nothing else should parse versions.lock.
 #
 # Usage: lock.sh [-f LOCKFILE] COMMAND [ARG]

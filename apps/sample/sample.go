@@ -40,7 +40,7 @@ const (
 // IncomingSuffix is the key suffix of the files that trigger the job under IncomingPrefix.
 const IncomingSuffix = ".csv"
 
-// SampleScript is the sample PySpark script (in assets/scripts) that every stack runs; it reads SPARK_FRAMEWORK
+// SampleScript is the sample PySpark script (in assets/scripts) that every stack runs; it reads SPARK_LAMBDA_FRAMEWORK
 // to pick the table format, so the same file runs on Lambda and, unchanged, on EMR Serverless.
 const SampleScript = "table_job.py"
 

@@ -15,9 +15,9 @@
 #   table      table name (default seattle_weather)
 #   action     "write" (default: load + upsert + read back) or "read" (read back only)
 #   years      optional list of years to load, e.g. [2012, 2013]; default all rows
-#   format     DELTA | HUDI | ICEBERG; default: the SPARK_FRAMEWORK environment variable
-#   warehouse  where Delta/Hudi tables live; default: spark.sql.warehouse.dir (the handler sets it from SPARK_WAREHOUSE)
-#   database   Iceberg namespace in the catalog `lake`; default: GLUE_DATABASE, else "default"
+#   format     DELTA | HUDI | ICEBERG; default: the SPARK_LAMBDA_FRAMEWORK environment variable
+#   warehouse  where Delta/Hudi tables live; default: spark.sql.warehouse.dir (the handler sets it from SPARK_LAMBDA_WAREHOUSE)
+#   database   Iceberg namespace in the catalog `lake`; default: SPARK_LAMBDA_GLUE_DATABASE, else "default"
 # Where the tables go:
 #   DELTA, HUDI  path-based tables at <warehouse>/<format>/<table>
 #   ICEBERG      lake.<database>.<table>; the catalog `lake` is Glue when deployed and a Hadoop catalog locally,
@@ -154,15 +154,15 @@ def upsert_iceberg(spark, df, ident, namespace):
 def main():
     event = parse_event()
     spark = SparkSession.builder.appName("table_job").getOrCreate()
-    fmt = (event.get("format") or os.environ.get("SPARK_FRAMEWORK") or "").upper()
+    fmt = (event.get("format") or os.environ.get("SPARK_LAMBDA_FRAMEWORK") or "").upper()
     if fmt not in ("DELTA", "HUDI", "ICEBERG"):
-        raise ValueError(f'unknown table format {fmt!r}: set "format" in the event or SPARK_FRAMEWORK to DELTA, HUDI or ICEBERG')
+        raise ValueError(f'unknown table format {fmt!r}: set "format" in the event or SPARK_LAMBDA_FRAMEWORK to DELTA, HUDI or ICEBERG')
     table = event.get("table") or "seattle_weather"
     action = event.get("action") or "write"
     if action not in ("write", "read"):
         raise ValueError(f'unknown action {action!r}: use "write" or "read"')
     warehouse = (event.get("warehouse") or spark.conf.get("spark.sql.warehouse.dir")).rstrip("/")
-    database = event.get("database") or os.environ.get("GLUE_DATABASE") or "default"
+    database = event.get("database") or os.environ.get("SPARK_LAMBDA_GLUE_DATABASE") or "default"
 
     if fmt == "ICEBERG":
         namespace = f"lake.{database}"

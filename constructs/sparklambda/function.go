@@ -51,20 +51,21 @@ const (
 	DefaultLogRetention = awslogs.RetentionDays_ONE_MONTH
 )
 
-// Environment variables the construct sets for the handler in the image (docker/handler.py reads them).
+// Environment variables the construct sets for the handler in the image (docker/python/handler reads them). Every
+// variable the image reads is named SPARK_LAMBDA_* (README, "Environment variables").
 const (
 	// EnvScriptBucket names the bucket that holds the PySpark script.
-	EnvScriptBucket = "SCRIPT_BUCKET"
+	EnvScriptBucket = "SPARK_LAMBDA_SCRIPT_BUCKET"
 	// EnvScriptKey names the S3 key of the PySpark script.
-	EnvScriptKey = "SPARK_SCRIPT"
+	EnvScriptKey = "SPARK_LAMBDA_SCRIPT_KEY"
 	// EnvFramework names the table format of the image (HUDI, DELTA or ICEBERG).
-	EnvFramework = "SPARK_FRAMEWORK"
+	EnvFramework = "SPARK_LAMBDA_FRAMEWORK"
 	// EnvWarehouse is the s3:// location where tables live (spark.sql.warehouse.dir, Iceberg warehouse).
-	EnvWarehouse = "SPARK_WAREHOUSE"
+	EnvWarehouse = "SPARK_LAMBDA_WAREHOUSE"
 	// EnvGlueDatabase names the Glue Data Catalog database the scripts use.
-	EnvGlueDatabase = "GLUE_DATABASE"
+	EnvGlueDatabase = "SPARK_LAMBDA_GLUE_DATABASE"
 	// EnvIcebergCatalogType selects the Iceberg catalog implementation: "glue" or "hadoop".
-	EnvIcebergCatalogType = "ICEBERG_CATALOG_TYPE"
+	EnvIcebergCatalogType = "SPARK_LAMBDA_ICEBERG_CATALOG"
 )
 
 // SparkLambdaProps configures a SparkLambda. Zero values mean "use the default"; every default is documented on
@@ -106,8 +107,10 @@ type SparkLambdaProps struct {
 	FunctionName string
 	// Description of the function. Default: a description naming the framework.
 	Description string
-	// Environment adds variables for the script. It must not set the variables the construct owns
-	// (SCRIPT_BUCKET, SPARK_SCRIPT, SPARK_FRAMEWORK, SPARK_WAREHOUSE, GLUE_DATABASE, ICEBERG_CATALOG_TYPE) or
+	// Environment adds variables for the script. It must not set the variables the construct owns, all named
+	// SPARK_LAMBDA_* (SPARK_LAMBDA_SCRIPT_BUCKET, SPARK_LAMBDA_SCRIPT_KEY, SPARK_LAMBDA_FRAMEWORK,
+	// SPARK_LAMBDA_WAREHOUSE, SPARK_LAMBDA_GLUE_DATABASE, SPARK_LAMBDA_ICEBERG_CATALOG,
+	// SPARK_LAMBDA_COMMIT_COORDINATION, SPARK_LAMBDA_LOCK_TABLE; README "Environment variables" lists them all) or
 	// Lambda's reserved ones (AWS_REGION, AWS_ACCESS_KEY_ID, AWS_LAMBDA_*, LAMBDA_TASK_ROOT, _HANDLER and the like).
 	// The owned ones also include SPARK_LAMBDA_COMMIT_COORDINATION and SPARK_LAMBDA_LOCK_TABLE. Keys follow Lambda's
 	// rule: a letter, then letters, digits and '_' (Lambda rejects e.g. "MY-VAR" at deploy time; Validate at synth).
@@ -137,16 +140,17 @@ type SparkLambdaProps struct {
 	AsyncMaxEventAgeSeconds int
 
 	// WarehouseBucket and WarehousePrefix declare where tables live: the role may read and write objects under
-	// the prefix, and the handler gets SPARK_WAREHOUSE=s3://bucket/prefix. Default: none (grant table locations
-	// with GrantReadWriteTable instead). WarehousePrefix needs WarehouseBucket.
+	// the prefix, and the handler gets SPARK_LAMBDA_WAREHOUSE=s3://bucket/prefix. Default: none (grant table
+	// locations with GrantReadWriteTable instead). WarehousePrefix needs WarehouseBucket.
 	WarehouseBucket awss3.IBucket
 	// WarehousePrefix is the key prefix of the warehouse in WarehouseBucket, e.g. "tables/". Default "" (the
 	// whole bucket). Valid: "" or a key prefix that ends in "/", without a leading "/", "s3://" or "*" (the grant
 	// covers prefix + "*", so "tables" would also grant "tables-old/").
 	WarehousePrefix string
 	// GlueDatabase is a Glue Data Catalog database the scripts use. The role may use that database and its
-	// tables only, and the handler gets GLUE_DATABASE (and, for Iceberg, ICEBERG_CATALOG_TYPE=glue). Default: no
-	// Glue access; Iceberg then uses a Hadoop catalog in the warehouse, which is safe for one writer at a time.
+	// tables only, and the handler gets SPARK_LAMBDA_GLUE_DATABASE (and, for Iceberg,
+	// SPARK_LAMBDA_ICEBERG_CATALOG=glue). Default: no Glue access; Iceberg then uses a Hadoop catalog in the
+	// warehouse, which is safe for one writer at a time.
 	// Valid: 1–255 characters of lowercase letters, digits and '_' (Glue's naming rule).
 	GlueDatabase string
 

@@ -32,9 +32,9 @@ func TestDefaults(t *testing.T) {
 			"EphemeralStorage": map[string]any{"Size": sparklambda.DefaultEphemeralStorageMiB},
 			"Architectures":    []any{"x86_64"},
 			"Environment": map[string]any{"Variables": map[string]any{
-				"SPARK_FRAMEWORK": "DELTA",
-				"SCRIPT_BUCKET":   assertions.Match_AnyValue(),
-				"SPARK_SCRIPT":    assertions.Match_StringLikeRegexp(jsii.String(`^[0-9a-f]{64}\.py$`)),
+				"SPARK_LAMBDA_FRAMEWORK":     "DELTA",
+				"SPARK_LAMBDA_SCRIPT_BUCKET": assertions.Match_AnyValue(),
+				"SPARK_LAMBDA_SCRIPT_KEY":    assertions.Match_StringLikeRegexp(jsii.String(`^[0-9a-f]{64}\.py$`)),
 			}},
 			"VpcConfig": map[string]any{"SubnetIds": assertions.Match_AnyValue(), "SecurityGroupIds": assertions.Match_AnyValue()},
 		})
@@ -312,7 +312,7 @@ func TestOptions(t *testing.T) {
 
 	t.Run("Glue database: env, scoped actions, Glue endpoint", func(t *testing.T) {
 		env := environment(functions["glue"])
-		if env["GLUE_DATABASE"] != "analytics" || env["ICEBERG_CATALOG_TYPE"] != "glue" {
+		if env["SPARK_LAMBDA_GLUE_DATABASE"] != "analytics" || env["SPARK_LAMBDA_ICEBERG_CATALOG"] != "glue" {
 			t.Errorf("Glue environment = %v", env)
 		}
 		var glueResources string
@@ -463,11 +463,11 @@ func TestOptions(t *testing.T) {
 
 	t.Run("Iceberg without Glue uses the Hadoop catalog in the warehouse", func(t *testing.T) {
 		env := environment(functions["warehouse"])
-		if env["ICEBERG_CATALOG_TYPE"] != "hadoop" {
-			t.Errorf("ICEBERG_CATALOG_TYPE = %v, want hadoop", env["ICEBERG_CATALOG_TYPE"])
+		if env["SPARK_LAMBDA_ICEBERG_CATALOG"] != "hadoop" {
+			t.Errorf("SPARK_LAMBDA_ICEBERG_CATALOG = %v, want hadoop", env["SPARK_LAMBDA_ICEBERG_CATALOG"])
 		}
-		if !strings.Contains(jsonString(t, env["SPARK_WAREHOUSE"]), "/lake/") {
-			t.Errorf("SPARK_WAREHOUSE = %v", env["SPARK_WAREHOUSE"])
+		if !strings.Contains(jsonString(t, env["SPARK_LAMBDA_WAREHOUSE"]), "/lake/") {
+			t.Errorf("SPARK_LAMBDA_WAREHOUSE = %v", env["SPARK_LAMBDA_WAREHOUSE"])
 		}
 	})
 
@@ -495,8 +495,8 @@ func TestOptions(t *testing.T) {
 
 	t.Run("script from an existing bucket and key", func(t *testing.T) {
 		env := environment(functions["existing"])
-		if env["SPARK_SCRIPT"] != "jobs/etl.py" {
-			t.Errorf("SPARK_SCRIPT = %v", env["SPARK_SCRIPT"])
+		if env["SPARK_LAMBDA_SCRIPT_KEY"] != "jobs/etl.py" {
+			t.Errorf("SPARK_LAMBDA_SCRIPT_KEY = %v", env["SPARK_LAMBDA_SCRIPT_KEY"])
 		}
 		found := false
 		for _, statement := range rolePolicy(t, tpl, "ExistingRole") {

@@ -97,8 +97,8 @@ func TestValidation(t *testing.T) {
 		{"warehouse prefix without bucket", func(p *sparklambda.SparkLambdaProps) { p.WarehousePrefix = "tables/" },
 			[]string{`WarehousePrefix "tables/" is set but WarehouseBucket is nil`}},
 		{"environment overrides an owned variable", func(p *sparklambda.SparkLambdaProps) {
-			p.Environment = map[string]string{"SPARK_SCRIPT": "other.py"}
-		}, []string{"Environment sets SPARK_SCRIPT, which the construct owns"}},
+			p.Environment = map[string]string{"SPARK_LAMBDA_SCRIPT_KEY": "other.py"}
+		}, []string{"Environment sets SPARK_LAMBDA_SCRIPT_KEY, which the construct owns"}},
 		{"Glue endpoint without a VPC", func(p *sparklambda.SparkLambdaProps) { p.GlueDatabase = "sales"; p.AddGlueEndpoint = true },
 			[]string{"AddGlueEndpoint is true without Vpc and GlueDatabase"}},
 		{"no commit coordination without reserved concurrency", func(p *sparklambda.SparkLambdaProps) {

@@ -6,8 +6,8 @@ import sys
 
 import pytest
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import lambda_harness as h  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "locallambda"))
+import lambda_harness as h  # noqa: E402  (the local Lambda runner, locallambda/)
 
 SCRIPTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "scripts")
 LOG_DIR = os.path.join(h.ROOT, "test", "out", "e2e")
@@ -26,7 +26,7 @@ def s3():
 
 
 class Function:
-    """A running function plus its bucket; `put_script` replaces the object at SPARK_SCRIPT (new ETag)."""
+    """A running function plus its bucket; `put_script` replaces the object at SPARK_LAMBDA_SCRIPT_KEY (new ETag)."""
 
     def __init__(self, fn, s3, bucket, framework):
         self.fn, self.s3, self.bucket, self.framework = fn, s3, bucket, framework

@@ -53,10 +53,19 @@ def test_cold_create_then_warm_upsert(function):
     assert warm["script"]["cached"] is True, "the unchanged script must not be downloaded again"
 
     # Lambda's init phase (handler import) is limited to 10 s: the JVM must start in the background, not in it.
-    init = re.search(r"INIT REPORT\(durationMs: ([0-9.]+)", open(f.fn.log_path).read())
+    log = open(f.fn.log_path).read()
+    init = re.search(r"INIT REPORT\(durationMs: ([0-9.]+)", log)
     assert init, "the emulator logged no INIT REPORT"
-    print(f"{f.framework}: init phase {float(init.group(1)):.0f} ms")
+    print(f"{f.framework}: init phase {float(init.group(1)):.0f} ms, JVM launch began "
+          f"{cold['spark']['jvm_launch_lead_s']} s before the first invocation")
     assert float(init.group(1)) < 10000
+    # ... and it does start there: the init phase (between the emulator's INIT START and INIT RTDONE) logged the
+    # background start, and the JVM the first invocation ran on is the one that start launched (the invocation did
+    # not launch one itself; pyspark's import in that thread may let the launch itself begin a moment after init).
+    init_log = log[log.index("INIT START"):log.index("INIT RTDONE")]
+    assert "init phase: starting the JVM and the SparkContext in the background" in init_log, init_log
+    assert cold["spark"]["jvm_launched_in"] == "init", cold["spark"]
+    assert warm["spark"]["jvm_launched_in"] == "init" and warm["spark"]["jvm_launch_lead_s"] > 0
 
     columns = [c.split(":")[0] for c in warm["result"]["schema"]]
     assert columns == EXPECTED_COLUMNS
@@ -70,13 +79,41 @@ def test_cold_create_then_warm_upsert(function):
     assert f.s3.list_keys(f.bucket, marker), f"no {marker} in s3://{f.bucket}"
 
 
+HUDI_TABLE = "tables/hudi/seattle_weather/"
+# A completed instant on Hudi's timeline (table version 8: <requested>_<completed>.<action>; older: <requested>.<action>)
+HUDI_COMPLETED = re.compile(r"^(\d+)(?:_\d+)?\.(?:commit|deltacommit|replacecommit)$")
+
+
+def _hudi_files(f):
+    """(data files by the instant that wrote them, the instants completed on the timeline) of the Hudi table on S3."""
+    keys = f.s3.list_keys(f.bucket, HUDI_TABLE)
+    completed = {m.group(1) for k in keys if "/.hoodie/" in k and (m := HUDI_COMPLETED.match(k.rsplit("/", 1)[1]))}
+    data = {}
+    for k in keys:
+        if "/.hoodie/" not in k and k.endswith(".parquet"):  # <file id>_<write token>_<instant>.parquet
+            data.setdefault(k.rsplit("/", 1)[1][:-len(".parquet")].rsplit("_", 1)[1], []).append(k)
+    return data, completed
+
+
 def test_failed_write_halfway_commits_nothing(function):
     f = function
+    if f.framework == "HUDI":
+        data_before, completed_before = _hudi_files(f)
+        assert data_before and set(data_before) <= completed_before, (data_before, completed_before)
     f.put_script("fail_halfway.py")
     r = f.invoke(f.sample_event())
     assert r.failed
     assert r.error_type == "ScriptFailedError"
     assert "injected failure halfway through the table write" in r.error_message
+    if f.framework == "HUDI":
+        # The failure came after the write: new data files are on S3, and no completed instant references them.
+        assert "pre-commit validator refused the commit" in r.error_message, r.error_message[:3000]
+        data_after, completed_after = _hudi_files(f)
+        assert completed_after == completed_before, "the refused commit must not complete an instant"
+        uncommitted = {t: keys for t, keys in data_after.items() if t not in completed_after}
+        assert uncommitted, f"the failed write left no data file, so it proves nothing: {sorted(data_after)}"
+        print(f"HUDI: the failed write left {sum(map(len, uncommitted.values()))} uncommitted data file(s) of "
+              f"instant(s) {sorted(uncommitted)}")
     f.put_script()
     after = _ok(f.invoke(f.sample_event(action="read")), f)
     assert after["result"]["rows"] == ROWS_ALL, "a failed write must not add rows"

@@ -103,14 +103,20 @@ def test_environment_sys_path_and_helper_modules_do_not_leak_between_invocations
     assert after["result"]["builder_is_active"] is True and after["spark"]["jvm_pid"] == first["spark"]["jvm_pid"]
 
 
-# Writes `write_mib` MiB into a temporary file (tempfile: the invocation's scratch TMPDIR) and shuffles data; reports
-# the free /tmp space it found when it started.
+# Writes `write_mib` MiB into a temporary file (tempfile: the invocation's scratch TMPDIR) and, with "shuffle",
+# shuffles data; reports the free /tmp space and the shuffle ids with files in spark.local.dir when it started and
+# when it ended.
 TMP_PROBE = b"""
 import json, os, shutil, sys, tempfile
 from pyspark.sql import SparkSession
 event = json.loads(sys.argv[sys.argv.index("--event") + 1])
 free_at_start = shutil.disk_usage("/tmp").free >> 20
 spark = SparkSession.builder.getOrCreate()
+local_dir = spark.sparkContext.getConf().get("spark.local.dir")
+def shuffle_ids():  # shuffle_<shuffle id>_<map id>_<reduce id>.data / .index
+    return sorted({int(n.split("_")[1]) for _, _, names in os.walk(local_dir) for n in names
+                   if n.startswith("shuffle_")})
+ids_at_start = shuffle_ids()
 path = None
 if event["write_mib"]:
     with tempfile.NamedTemporaryFile(delete=False, suffix=".bin") as f:
@@ -118,34 +124,43 @@ if event["write_mib"]:
         for _ in range(event["write_mib"]):
             f.write(chunk)
         path = f.name
+groups = None
+if event.get("shuffle"):
     df = spark.range(0, 3000000).selectExpr("id % 997 AS k", "uuid() AS v").repartition(8, "k")
     groups = df.groupBy("k").count().count()
-else:
-    groups = None
-local_dir = spark.sparkContext.getConf().get("spark.local.dir")
-shuffle_files = sum(len([n for n in names if n.startswith("shuffle_")]) for _, _, names in os.walk(local_dir))
 RESULT = {"free_at_start_mib": free_at_start, "tmpdir": tempfile.gettempdir(), "file": path,
           "previous_file_exists": bool(event.get("previous")) and os.path.exists(event["previous"]),
-          "groups": groups, "shuffle_files": shuffle_files}
+          "groups": groups, "shuffle_ids_at_start": ids_at_start, "shuffle_ids": shuffle_ids()}
 """
 
 
 def test_tmp_space_is_given_back_after_an_invocation(f):
     f.put_script(source=TMP_PROBE)
     before = _ok(f.invoke({"write_mib": 0}), f)
-    big = _ok(f.invoke({"write_mib": 200}), f)
+    big = _ok(f.invoke({"write_mib": 200, "shuffle": True}), f)
+    again = _ok(f.invoke({"write_mib": 0, "shuffle": True}), f)
     after = _ok(f.invoke({"write_mib": 0, "previous": big["result"]["file"]}), f)
+    later = _ok(f.invoke({"write_mib": 0}), f)
     assert big["result"]["tmpdir"].startswith("/tmp/") and big["result"]["tmpdir"] != "/tmp"
     assert big["result"]["file"].startswith(big["result"]["tmpdir"] + "/")
-    assert big["result"]["groups"] == 997 and big["result"]["shuffle_files"] > 0
+    assert big["result"]["groups"] == 997
     assert after["result"]["previous_file_exists"] is False, "the scratch file outlived its invocation"
     # The 200 MiB came back (a little slack for Spark's and Python's own files).
     assert after["result"]["free_at_start_mib"] >= before["result"]["free_at_start_mib"] - 32
-    # Shuffle files go when the ContextCleaner finds their dependency unreachable after the JVM GC the handler asks
-    # for: best effort (a cached Delta snapshot, for one, keeps its shuffles), so reported rather than asserted.
-    print(f"shuffle files in spark.local.dir: {big['result']['shuffle_files']} after the shuffle, "
-          f"{after['result']['shuffle_files']} at the start of the next invocation")
-    for r in (before, big, after):
+    # Shuffle files: the handler drops the script's objects and asks both GCs to run after each invocation, so
+    # Spark's ContextCleaner removes the shuffles no one can reach any more (asynchronously: an invocation that follows
+    # at once may still see them). Those an invocation wrote are gone once the next one has ended, so their number
+    # does not grow from one warm invocation to the next.
+    runs = (("before", before), ("big", big), ("again", again), ("after", after), ("later", later))
+    shuffles = {name: (set(r["result"]["shuffle_ids_at_start"]), set(r["result"]["shuffle_ids"])) for name, r in runs}
+    print(f"shuffle ids in spark.local.dir (at start, at end): {shuffles}")
+    for name, following in (("big", "after"), ("again", "later")):
+        written = shuffles[name][1] - shuffles[name][0]
+        assert written, f"the {name} invocation wrote no shuffle files: the check would prove nothing"
+        left = written & shuffles[following][0]
+        assert not left, f"shuffle files of the {name} invocation ({sorted(left)}) outlived the next invocation"
+    assert len(shuffles["later"][0]) <= len(shuffles["before"][0]), "shuffle files accumulate across invocations"
+    for r in (before, big, again, after, later):
         assert 0 < r["spark"]["tmp_free_mib"] <= r["spark"]["tmp_total_mib"]
         assert r["spark"]["tmp_low"] is False
     assert big["spark"]["tmp_free_mib"] >= before["spark"]["tmp_free_mib"] - 32, "reported after the clean-up"

@@ -1,7 +1,7 @@
 # End-to-end, the deployed Iceberg path: the catalog `lake` as a Glue catalog (GlueCatalog + S3FileIO, as
-# ICEBERG_CATALOG_TYPE=glue sets it) against moto's Glue emulation on the same local server as S3. The sample job
+# SPARK_LAMBDA_ICEBERG_CATALOG=glue sets it) against moto's Glue emulation on the same local server as S3. The sample job
 # runs unchanged: cold create, warm upsert on the same JVM, read-back counts; the table is registered in the Glue
-# database and its data and metadata are written through S3FileIO under SPARK_WAREHOUSE.
+# database and its data and metadata are written through S3FileIO under SPARK_LAMBDA_WAREHOUSE.
 import importlib.util
 
 import boto3
@@ -23,14 +23,14 @@ def _glue(s3):
 @pytest.fixture(scope="module")
 def function(pool, s3):
     if importlib.util.find_spec("pyparsing") is None:
-        # moto's Glue backend imports pyparsing (moto's `glue` extra, pinned in test/e2e/requirements.txt).
+        # moto's Glue backend imports pyparsing (moto's `glue` extra, pinned in locallambda/requirements.txt).
         pytest.fail("moto's Glue emulation needs pyparsing: reinstall the harness tools (make e2e-tools)")
     glue = _glue(s3)
     if DATABASE not in [d["Name"] for d in glue.get_databases()["DatabaseList"]]:
         glue.create_database(DatabaseInput={"Name": DATABASE})  # the construct's GlueDatabase exists before deploy
     f = pool.get("ICEBERG", "iceberg-glue", extra_env={
-        "ICEBERG_CATALOG_TYPE": "glue",
-        "GLUE_DATABASE": DATABASE,
+        "SPARK_LAMBDA_ICEBERG_CATALOG": "glue",
+        "SPARK_LAMBDA_GLUE_DATABASE": DATABASE,
         "AWS_ENDPOINT_URL_GLUE": s3.url,
     })
     f.put_script()  # the sample job, assets/scripts/table_job.py
@@ -66,7 +66,7 @@ def test_glue_catalog_cold_create_then_warm_upsert(function, s3):
     key = location.split(f"s3://{f.bucket}/", 1)[1]
     assert key in f.s3.list_keys(f.bucket, key.rsplit("/", 1)[0] + "/")
     data = [k for k in f.s3.list_keys(f.bucket, "tables/") if k.endswith(".parquet")]
-    assert data, "S3FileIO wrote no data files under SPARK_WAREHOUSE"
+    assert data, "S3FileIO wrote no data files under SPARK_LAMBDA_WAREHOUSE"
 
     # A read-only run sees the committed table through the Glue catalog.
     again = _ok(f.invoke(f.sample_event(action="read")), f)

@@ -1,34 +1,19 @@
-# Shared helpers for the runtime/sandbox tests: repository paths, the lock read through docker/lock.sh (never parsed
-# here a second way), and the installed local runtime (make runtime-all installs it before these tests run).
+# Shared helpers for the runtime/sandbox tests: the installed local runtime (make runtime-all installs it before these
+# tests run) and the Lambda sandbox; the lock helpers come from docker/tests/lock_helpers.py (one reader of the lock).
 # (A module of its own, not conftest.py, so that `from ... import` cannot pick up another directory's conftest.)
 import os
-import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-DOCKER = ROOT / "docker"
-LOCKSH = DOCKER / "lock.sh"
-SANDBOX = ROOT / "test" / "sandbox" / "lambda-sandbox.sh"
+sys.path.insert(0, str(ROOT / "docker" / "tests"))
+from lock_helpers import DOCKER, LOCKSH, frameworks, jar_rows, lock  # noqa: E402,F401  (re-exported)
+
+SANDBOX = ROOT / "locallambda" / "lambda-sandbox.sh"
 RUNTIME = Path(os.environ.get("RUNTIME_DIR", ROOT / ".runtime"))
-
-
-def lock(*args, check=True):
-    """Run docker/lock.sh and return its stdout."""
-    p = subprocess.run(["sh", str(LOCKSH), *args], capture_output=True, text=True)
-    if check and p.returncode != 0:
-        raise AssertionError("lock.sh %s failed: %s" % (" ".join(args), p.stderr))
-    return p if not check else p.stdout
-
-
-def frameworks():
-    return lock("frameworks").split()
-
-
-def jar_rows(fw, *extra):
-    return [line.split() for line in lock("jars", fw, *extra).splitlines()]
 
 
 def runtime_env(fw):
@@ -43,7 +28,7 @@ def runtime_env(fw):
 
 
 def run_sandboxed(args, env=None, timeout=600, sandbox_opts=()):
-    """Run args inside test/sandbox/lambda-sandbox.sh; returns CompletedProcess (text)."""
+    """Run args inside locallambda/lambda-sandbox.sh; returns CompletedProcess (text)."""
     return subprocess.run(
         ["bash", str(SANDBOX), *sandbox_opts, "--", *args],
         capture_output=True,

@@ -1,6 +1,6 @@
 # Smoke script run inside the Lambda sandbox by the runtime tests: starts a SparkSession through whatever
 # SPARK_HOME / PySpark resolves, counts spark.range(10), and with --table writes + reads back a small table in the
-# framework's format under /tmp (SPARK_FRAMEWORK decides which). Prints one JSON line; exits non-zero on failure.
+# framework's format under /tmp (SPARK_LAMBDA_FRAMEWORK decides which). Prints one JSON line; exits non-zero on failure.
 import json
 import os
 import sys
@@ -33,7 +33,7 @@ def table_roundtrip(spark, framework):
         df.writeTo("lake.smoke.t").create()
         df.limit(2).writeTo("lake.smoke.t").append()
         return spark.table("lake.smoke.t").count()
-    raise SystemExit("unknown SPARK_FRAMEWORK %r" % framework)
+    raise SystemExit("unknown SPARK_LAMBDA_FRAMEWORK %r" % framework)
 
 
 def main():
@@ -45,7 +45,7 @@ def main():
         "max_heap_mb": spark.sparkContext._jvm.java.lang.Runtime.getRuntime().maxMemory() // (1024 * 1024),
     }
     if "--table" in sys.argv[1:]:
-        out["table_rows"] = table_roundtrip(spark, os.environ.get("SPARK_FRAMEWORK", ""))
+        out["table_rows"] = table_roundtrip(spark, os.environ.get("SPARK_LAMBDA_FRAMEWORK", ""))
     spark.stop()
     print("SMOKE " + json.dumps(out))
 

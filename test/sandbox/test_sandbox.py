@@ -1,4 +1,4 @@
-# Tests of the Lambda sandbox (test/sandbox/lambda-sandbox.sh) and of the installed local runtime inside it:
+# Tests of the Lambda sandbox (locallambda/lambda-sandbox.sh) and of the installed local runtime inside it:
 # the sandbox's rules (non-root uid, read-only root, size-capped /tmp, no /dev/fd, 1024 open files, memory cap),
 # the regression test (PySpark's STOCK spark-class fails there with the /dev/fd error, ours starts Spark), the
 # per-framework table round trip with the lock's jars and the defaults, and the runtime's layout.
@@ -185,15 +185,28 @@ def test_runtime_layout_matches_the_lock(fw):
     assert conf == (DOCKER / "conf" / "spark-defaults.conf").read_text() + (
         DOCKER / "conf" / ("spark-defaults-%s.conf" % fw)).read_text()
     env = runtime_env(fw)
-    assert env["SPARK_HOME"] == str(home) and env["SPARK_FRAMEWORK"] == fw
+    assert env["SPARK_HOME"] == str(home) and env["SPARK_LAMBDA_FRAMEWORK"] == fw
     v = subprocess.run([env["PYTHON"], "-c", "import pyspark, py4j, sys; print(pyspark.__version__, '%d.%d' % sys.version_info[:2])"],
                        capture_output=True, text=True, check=True).stdout.split()
     assert v[0] == lock("version", "pyspark").strip()
     assert (RUNTIME / ("READY-" + fw)).exists()
 
 
+def test_runtime_task_root_is_the_image_python_files():
+    # The harness runs the handler from the runtime's task root, which docker/install-spark-home.sh fills as it fills
+    # the image's LAMBDA_TASK_ROOT: exactly docker/python/*/*.py, package directories at the top.
+    for fw in frameworks():
+        assert runtime_env(fw)["RUNTIME_TASK_ROOT"] == str(RUNTIME / "task")
+    root = RUNTIME / "task"
+    installed = sorted(str(f.relative_to(root)) for f in root.rglob("*.py"))
+    source = sorted(str(f.relative_to(DOCKER / "python")) for f in (DOCKER / "python").glob("*/*.py"))
+    assert installed == source
+    for rel in source:
+        assert (root / rel).read_bytes() == (DOCKER / "python" / rel).read_bytes(), rel
+
+
 def test_runtime_install_is_cached():
-    p = subprocess.run(["bash", str(ROOT / "test" / "sandbox" / "install-runtime.sh"), "DELTA"],
+    p = subprocess.run(["bash", str(ROOT / "locallambda" / "install-runtime.sh"), "DELTA"],
                        capture_output=True, text=True)
     assert p.returncode == 0, p.stderr
     assert "up to date" in p.stdout
@@ -201,8 +214,16 @@ def test_runtime_install_is_cached():
 
 
 def test_runtime_env_script_prints_exports_and_rejects_unknown_framework():
-    p = subprocess.run(["sh", str(ROOT / "test" / "sandbox" / "runtime-env.sh"), "ICEBERG"], capture_output=True, text=True)
+    p = subprocess.run(["sh", str(ROOT / "locallambda" / "runtime-env.sh"), "ICEBERG"], capture_output=True, text=True)
     assert p.returncode == 0, p.stderr
     assert "export SPARK_HOME=%s" % (RUNTIME / "spark-ICEBERG") in p.stdout
-    p = subprocess.run(["sh", str(ROOT / "test" / "sandbox" / "runtime-env.sh"), "ORC"], capture_output=True, text=True)
+    p = subprocess.run(["sh", str(ROOT / "locallambda" / "runtime-env.sh"), "ORC"], capture_output=True, text=True)
     assert p.returncode != 0 and "unknown framework 'ORC'" in p.stderr
+
+
+def test_installed_runtime_uses_this_spark_class():
+    # The image and the local runtime both use docker/spark-class; the local copy must be identical.
+    for fw in frameworks():
+        installed = RUNTIME / ("spark-" + fw) / "bin" / "spark-class"
+        assert installed.read_bytes() == (DOCKER / "spark-class").read_bytes(), installed
+        assert os.access(installed, os.X_OK)

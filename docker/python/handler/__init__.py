@@ -95,9 +95,9 @@ def _run_once(root, path, code, event, event_json, uri):
 
 def handler(event, context):
     global _invocations
-    started = time.monotonic()
-    bucket = config.require_env("SCRIPT_BUCKET", "set it to the bucket that holds the PySpark script")
-    key = config.require_env("SPARK_SCRIPT", "set it to the S3 key of the PySpark script in SCRIPT_BUCKET")
+    started, started_at = time.monotonic(), time.time()
+    bucket = config.require_env("SPARK_LAMBDA_SCRIPT_BUCKET", "set it to the bucket that holds the PySpark script")
+    key = config.require_env("SPARK_LAMBDA_SCRIPT_KEY", "set it to the S3 key of the PySpark script in SPARK_LAMBDA_SCRIPT_BUCKET")
     config.framework()
     config.coordination()
     min_free_pct = config.tmp_min_free_pct()
@@ -147,13 +147,14 @@ def handler(event, context):
 
     return response.build(
         result, round(time.monotonic() - started, 3), script_info,
-        {**_spark.report(jvm_starts_before), "invocation": _invocations, **tmp_report},
+        {**_spark.report(jvm_starts_before, started_at), "invocation": _invocations, **tmp_report},
         batch=batch, conflicts=conflict_log)
 
 
 # Init phase: start the JVM in the background so the (up to 10 s) init phase is not blocked and the first
 # invocation only waits for the rest; nothing to start when the function is not configured.
-if os.environ.get("SCRIPT_BUCKET") and os.environ.get("SPARK_SCRIPT") and os.environ.get("SPARK_PRESTART", "1") != "0":
+if (os.environ.get("SPARK_LAMBDA_SCRIPT_BUCKET") and os.environ.get("SPARK_LAMBDA_SCRIPT_KEY")
+        and os.environ.get("SPARK_LAMBDA_PRESTART", "1") != "0"):
     try:
         _spark.start_in_background()
     except Exception:  # never fail the init phase here; the first invocation starts Spark itself

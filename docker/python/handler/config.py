@@ -2,11 +2,11 @@
 # the environment-dependent Spark settings derived from them (static defaults come from spark-defaults.conf).
 #
 # Environment (set by the SparkLambda construct; see docker/conf/spark-defaults.conf for the Spark side):
-#   SCRIPT_BUCKET, SPARK_SCRIPT   required: the bucket and key of the PySpark script
-#   SPARK_FRAMEWORK               DELTA | HUDI | ICEBERG (the image's table format)
-#   SPARK_WAREHOUSE               optional s3://bucket/prefix where tables live
-#   ICEBERG_CATALOG_TYPE          glue | hadoop (default hadoop) for the Iceberg catalog `lake`
-#   GLUE_DATABASE                 optional database (namespace) for the tables; handed to Spark as the catalog default
+#   SPARK_LAMBDA_SCRIPT_BUCKET, SPARK_LAMBDA_SCRIPT_KEY  required: the bucket and key of the PySpark script
+#   SPARK_LAMBDA_FRAMEWORK        DELTA | HUDI | ICEBERG (the image's table format)
+#   SPARK_LAMBDA_WAREHOUSE        optional s3://bucket/prefix where tables live
+#   SPARK_LAMBDA_ICEBERG_CATALOG  glue | hadoop (default hadoop) for the Iceberg catalog `lake`
+#   SPARK_LAMBDA_GLUE_DATABASE    optional database (namespace) for the tables; handed to Spark as the catalog default
 #   SPARK_LAMBDA_COMMIT_COORDINATION  dynamodb | glue | none (default none): how concurrent writers of one table
 #                                 commit safely (see commit_settings below)
 #   SPARK_LAMBDA_LOCK_TABLE       the DynamoDB table of that coordination (required with dynamodb; key `entityId`,
@@ -60,9 +60,9 @@ def conflict_retries(environ=None):
 
 def framework(environ=None):
     env = os.environ if environ is None else environ
-    value = env.get("SPARK_FRAMEWORK", "").strip().upper()
+    value = env.get("SPARK_LAMBDA_FRAMEWORK", "").strip().upper()
     if value and value not in FRAMEWORKS:
-        raise ConfigurationError(f"environment variable SPARK_FRAMEWORK={value!r} is not one of {', '.join(FRAMEWORKS)}")
+        raise ConfigurationError(f"environment variable SPARK_LAMBDA_FRAMEWORK={value!r} is not one of {', '.join(FRAMEWORKS)}")
     return value
 
 
@@ -81,10 +81,10 @@ def coordination(environ=None):
     if mode == "dynamodb" and not table:
         raise ConfigurationError("SPARK_LAMBDA_COMMIT_COORDINATION=dynamodb needs SPARK_LAMBDA_LOCK_TABLE (the DynamoDB "
                                  "table the SparkLambda construct creates): set it or redeploy the construct")
-    if mode == "glue" and (env.get("SPARK_FRAMEWORK", "").strip().upper() != "ICEBERG"
-                           or env.get("ICEBERG_CATALOG_TYPE", "").strip().lower() != "glue"):
-        raise ConfigurationError("SPARK_LAMBDA_COMMIT_COORDINATION=glue needs SPARK_FRAMEWORK=ICEBERG with "
-                                 "ICEBERG_CATALOG_TYPE=glue (Glue's optimistic commits serve Iceberg tables only)")
+    if mode == "glue" and (env.get("SPARK_LAMBDA_FRAMEWORK", "").strip().upper() != "ICEBERG"
+                           or env.get("SPARK_LAMBDA_ICEBERG_CATALOG", "").strip().lower() != "glue"):
+        raise ConfigurationError("SPARK_LAMBDA_COMMIT_COORDINATION=glue needs SPARK_LAMBDA_FRAMEWORK=ICEBERG with "
+                                 "SPARK_LAMBDA_ICEBERG_CATALOG=glue (Glue's optimistic commits serve Iceberg tables only)")
     return mode, table
 
 
@@ -100,7 +100,7 @@ def hudi_write_defaults(environ=None):
     rolls back another writer's in-flight commit (Hudi's concurrency-control guide)."""
     env = os.environ if environ is None else environ
     mode, table = coordination(env)
-    if env.get("SPARK_FRAMEWORK", "").strip().upper() != "HUDI" or mode != "dynamodb":
+    if env.get("SPARK_LAMBDA_FRAMEWORK", "").strip().upper() != "HUDI" or mode != "dynamodb":
         return {}
     props = {
         "hoodie.write.concurrency.mode": "optimistic_concurrency_control",
@@ -143,7 +143,7 @@ def commit_settings(environ=None):
     by the format and retried by the handler (see handler.commit_retry)."""
     env = os.environ if environ is None else environ
     mode, table = coordination(env)
-    fw = env.get("SPARK_FRAMEWORK", "").strip().upper()
+    fw = env.get("SPARK_LAMBDA_FRAMEWORK", "").strip().upper()
     region = env.get("AWS_REGION", "").strip() or env.get("AWS_DEFAULT_REGION", "").strip()
     endpoint = _endpoint(env, "DYNAMODB")
     conf = {}
@@ -175,10 +175,10 @@ def spark_settings(environ=None):
     env = os.environ if environ is None else environ
     conf = {}
     endpoint = _endpoint(env, "S3")
-    fw = env.get("SPARK_FRAMEWORK", "").strip().upper()
-    catalog_type = env.get("ICEBERG_CATALOG_TYPE", "").strip().lower() or "hadoop"
-    warehouse = env.get("SPARK_WAREHOUSE", "").strip().rstrip("/")
-    database = env.get("GLUE_DATABASE", "").strip()
+    fw = env.get("SPARK_LAMBDA_FRAMEWORK", "").strip().upper()
+    catalog_type = env.get("SPARK_LAMBDA_ICEBERG_CATALOG", "").strip().lower() or "hadoop"
+    warehouse = env.get("SPARK_LAMBDA_WAREHOUSE", "").strip().rstrip("/")
+    database = env.get("SPARK_LAMBDA_GLUE_DATABASE", "").strip()
     if endpoint:
         conf["spark.hadoop.fs.s3a.endpoint"] = endpoint
         conf["spark.hadoop.fs.s3a.path.style.access"] = "true"
@@ -191,13 +191,13 @@ def spark_settings(environ=None):
     glue_endpoint = _endpoint(env, "GLUE")
     if fw == "ICEBERG":
         if catalog_type not in ("glue", "hadoop"):
-            raise ConfigurationError(f"environment variable ICEBERG_CATALOG_TYPE={catalog_type!r} is not glue or hadoop")
+            raise ConfigurationError(f"environment variable SPARK_LAMBDA_ICEBERG_CATALOG={catalog_type!r} is not glue or hadoop")
         prefix = f"spark.sql.catalog.{ICEBERG_CATALOG}"
         conf[prefix] = "org.apache.iceberg.spark.SparkCatalog"
         conf[f"{prefix}.type"] = catalog_type
         if catalog_type == "glue":
             if not warehouse:
-                raise ConfigurationError("ICEBERG_CATALOG_TYPE=glue needs SPARK_WAREHOUSE (s3://bucket/prefix) for new tables")
+                raise ConfigurationError("SPARK_LAMBDA_ICEBERG_CATALOG=glue needs SPARK_LAMBDA_WAREHOUSE (s3://bucket/prefix) for new tables")
             conf[f"{prefix}.io-impl"] = "org.apache.iceberg.aws.s3.S3FileIO"
             if endpoint:
                 conf[f"{prefix}.s3.endpoint"] = endpoint

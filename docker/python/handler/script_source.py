@@ -1,4 +1,4 @@
-# Where the script comes from: the PySpark file at SCRIPT_BUCKET/SPARK_SCRIPT in S3, downloaded once and kept (with
+# Where the script comes from: the PySpark file at SPARK_LAMBDA_SCRIPT_BUCKET/SPARK_LAMBDA_SCRIPT_KEY in S3, downloaded once and kept (with
 # its compiled code) across warm invocations while the object's ETag is unchanged (a conditional GET each time).
 import os
 import re
@@ -43,9 +43,9 @@ def fetch_script(bucket, key):
             return cached["path"], cached["code"], {"uri": uri, "etag": cached["etag"], "cached": True}
         _cache.pop((bucket, key), None)
         if code in ("NoSuchKey", "404", "NotFound"):
-            raise ScriptNotFoundError(f"script {uri} does not exist: upload it or fix SPARK_SCRIPT / SCRIPT_BUCKET") from e
+            raise ScriptNotFoundError(f"script {uri} does not exist: upload it or fix SPARK_LAMBDA_SCRIPT_KEY / SPARK_LAMBDA_SCRIPT_BUCKET") from e
         if code == "NoSuchBucket":
-            raise ScriptNotFoundError(f"script bucket {bucket!r} does not exist ({uri}): fix SCRIPT_BUCKET") from e
+            raise ScriptNotFoundError(f"script bucket {bucket!r} does not exist ({uri}): fix SPARK_LAMBDA_SCRIPT_BUCKET") from e
         raise ScriptUnreadableError(f"cannot read script {uri}: {code or status}: {err.get('Message', e)}") from e
     except BotoCoreError as e:
         raise ScriptUnreadableError(f"cannot read script {uri}: {e}") from e

@@ -13,7 +13,7 @@ from .errors import SparkStartError
 
 logger = logging.getLogger("handler")
 
-SPARK_CLASS_ERROR_FILE = os.environ.get("SPARK_CLASS_ERROR_FILE", "/tmp/spark-class.err")
+SPARK_LAMBDA_CLASS_ERROR_FILE = os.environ.get("SPARK_LAMBDA_CLASS_ERROR_FILE", "/tmp/spark-class.err")
 # spark-defaults.conf points the JVM's fatal-error log here (-XX:ErrorFile); %p is the JVM's pid.
 JVM_CRASH_LOG = "/tmp/spark-jvm-crash-{pid}.log"
 # Exit codes that name an out-of-memory death: Spark's uncaught-error handler exits with 52 (SparkExitCode.OOM) on an
@@ -40,6 +40,8 @@ class SparkRuntime:
         self.startup_s = None
         self.prestart = None  # background start thread, joined by the first invocation
         self.prestart_error = None
+        self.jvm_launched_in = None  # "init" (the background start of the init phase) or "invocation"
+        self.jvm_launched_at = None  # wall-clock time the running JVM's launch began
 
     # --- health ------------------------------------------------------------------------------------------------
     def _answers(self):
@@ -164,7 +166,7 @@ class SparkRuntime:
                 f.write(f"{k} {v}\n")
         os.environ["HUDI_CONF_DIR"] = config.HUDI_CONF_DIR  # inherited by the JVM, where Hudi reads it
 
-    def _start(self):
+    def _start(self, phase="invocation"):
         from pyspark import SparkConf, SparkContext
         from pyspark.sql import SparkSession
 
@@ -180,16 +182,16 @@ class SparkRuntime:
         conf.setIfMissing("spark.app.name", os.environ.get("AWS_LAMBDA_FUNCTION_NAME", "spark-on-lambda"))
         launching_jvm = SparkContext._gateway is None
         try:
-            os.remove(SPARK_CLASS_ERROR_FILE)
+            os.remove(SPARK_LAMBDA_CLASS_ERROR_FILE)
         except OSError:
             pass
-        t0 = time.monotonic()
+        t0, launch_at = time.monotonic(), time.time()
         try:
             sc = SparkContext(conf=conf)
         except BaseException as e:
             detail = ""
             try:
-                with open(SPARK_CLASS_ERROR_FILE, encoding="utf-8", errors="replace") as f:
+                with open(SPARK_LAMBDA_CLASS_ERROR_FILE, encoding="utf-8", errors="replace") as f:
                     detail = f.read().strip()
             except OSError:
                 pass
@@ -205,6 +207,7 @@ class SparkRuntime:
         self.startup_s = round(time.monotonic() - t0, 3)
         if launching_jvm:
             self.jvm_starts += 1
+            self.jvm_launched_in, self.jvm_launched_at = phase, launch_at
         self.context_starts += 1
         self.root = SparkSession(sc)
         self.jvm_pid = int(sc._jvm.java.lang.ProcessHandle.current().pid())
@@ -218,19 +221,26 @@ class SparkRuntime:
         def run():
             try:
                 with self.lock:
-                    self._start()
+                    self._start(phase="init")
             except BaseException as e:  # reported by the first invocation, never lost
                 self.prestart_error = e
 
+        logger.info("init phase: starting the JVM and the SparkContext in the background")
         self.prestart = threading.Thread(target=run, name="spark-prestart", daemon=True)
         self.prestart.start()
 
-    def report(self, jvm_starts_before):
+    def report(self, jvm_starts_before, invocation_started_at):
+        """The Spark part of the response. jvm_launched_in says whether the running JVM was launched by the init
+        phase's background start ("init") or by an invocation; jvm_launch_lead_s is how long before this invocation
+        began its launch began (negative: during the invocation)."""
         return {
             "jvm_pid": self.jvm_pid,
             "jvm_starts": self.jvm_starts,
             "context_starts": self.context_starts,
             "new_jvm": self.jvm_starts != jvm_starts_before,
+            "jvm_launched_in": self.jvm_launched_in,
+            "jvm_launch_lead_s": (None if self.jvm_launched_at is None
+                                  else round(invocation_started_at - self.jvm_launched_at, 3)),
             "startup_s": self.startup_s,
             "heap_mib": self.heap_mib,
         }

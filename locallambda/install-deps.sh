@@ -1,7 +1,7 @@
 #!/bin/sh
 # Installs the machine packages the local Spark runtime and the Lambda sandbox need (Debian packages via apt-get):
 # bubblewrap (sandbox), util-linux's setpriv (non-root uid), dash + busybox (spark-class tests), patchelf (relocating
-# the Python interpreter), a Java 17 JDK and Maven (jar resolution); pytest comes pinned in .venv-e2e (test/e2e/install-tools.sh).
+# the Python interpreter), a Java 17 JDK and Maven (jar resolution); pytest comes pinned in .venv-e2e (locallambda/install-tools.sh).
 # Does nothing when all are present, so `make runtime` stays fast; a fresh CI machine gets everything from here.
 set -eu
 

@@ -1,42 +1,28 @@
 # Local Lambda harness for `make invoke` and the end-to-end tests: moto's server on 127.0.0.1 (a real S3-compatible
 # server, with the DynamoDB and Glue APIs of the same process for commit coordination and the Iceberg Glue catalog),
 # and a "function": the Runtime Interface Emulator + awslambdaric + the handler package (docker/python) running inside
-# test/sandbox/lambda-sandbox.sh (Lambda's rules), invoked over HTTP through the Runtime API's Invoke endpoint.
+# locallambda/lambda-sandbox.sh (Lambda's rules), invoked over HTTP through the Runtime API's Invoke endpoint.
 # Only 127.0.0.1 is ever contacted; every process started here is stopped by the context managers.
-import glob
 import json
 import os
 import re
-import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import urllib.error
 import urllib.request
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 VENV = os.environ.get("E2E_VENV", os.path.join(ROOT, ".venv-e2e"))
 RIE = os.path.join(VENV, "bin", "aws-lambda-rie")
 LAMBDA_BASE = os.path.join(VENV, "lambda-base")
-SANDBOX = os.path.join(ROOT, "test", "sandbox", "lambda-sandbox.sh")
+SANDBOX = os.path.join(ROOT, "locallambda", "lambda-sandbox.sh")
 RUNTIME_DIR = os.environ.get("RUNTIME_DIR", os.path.join(ROOT, ".runtime"))
-PYTHON_DIR = os.path.join(ROOT, "docker", "python")  # what the Dockerfile copies into /var/task (COPY python/)
+PYTHON_DIR = os.path.join(ROOT, "docker", "python")  # the image's Python packages (the source of the task root)
 
 
-def image_python_files():
-    """docker/python/*/*.py: the one list of the image's Python files (also embedded by docker/embed.go)."""
-    return sorted(glob.glob(os.path.join(PYTHON_DIR, "*", "*.py")))
-
-
-def copy_image_python_files(dest):
-    for path in image_python_files():
-        rel = os.path.relpath(path, PYTHON_DIR)
-        os.makedirs(os.path.join(dest, os.path.dirname(rel)), mode=0o755, exist_ok=True)
-        shutil.copy(path, os.path.join(dest, rel))
-        os.chmod(os.path.join(dest, rel), 0o644)
 INVOKE_PATH = "/2015-03-31/functions/function/invocations"
 # Role-like dummy credentials: the moto server accepts any; s3a and boto3 read them from the environment.
 DUMMY_CREDENTIALS = {
@@ -125,7 +111,7 @@ def _base_env():
 
 
 def runtime_env(framework):
-    """The environment of the installed local Spark runtime (test/sandbox/runtime-env.sh)."""
+    """The environment of the installed local Spark runtime (locallambda/runtime-env.sh)."""
     path = os.path.join(RUNTIME_DIR, f"env-{framework}.sh")
     if not os.path.exists(os.path.join(RUNTIME_DIR, f"READY-{framework}")) or not os.path.exists(path):
         raise RuntimeError(f"the {framework} Spark runtime is not installed: run 'make runtime FRAMEWORK={framework}'")
@@ -195,10 +181,11 @@ class LambdaFunction:
         # would write under ~ (ivy, caches) fails here as it would in Lambda. The harness's own tools keep HOME=/tmp.
         env.pop("HOME", None)
         env = {k: v for k, v in env.items() if v is not None}
-        # /var/task holds what the Dockerfile copies there: the handler (read-only in the sandbox).
-        self.task_root = tempfile.mkdtemp(prefix="e2e-task-")
-        copy_image_python_files(self.task_root)
-        os.chmod(self.task_root, 0o755)
+        # /var/task (read-only in the sandbox) is the runtime's task root, which docker/install-spark-home.sh filled
+        # as it fills the image's LAMBDA_TASK_ROOT: the handler is never copied here in a way of the harness's own.
+        self.task_root = env["RUNTIME_TASK_ROOT"]
+        if not os.path.isfile(os.path.join(self.task_root, "handler", "__init__.py")):
+            raise RuntimeError(f"the runtime's task root {self.task_root} has no handler package: run 'make runtime'")
         cmd = ["bash", SANDBOX, "--memory", str(self.memory), "--tmp-size", str(self.tmp_size),
                "--task-root", self.task_root, "--",
                RIE, "--log-level", "info",
@@ -217,8 +204,6 @@ class LambdaFunction:
         if self.proc is not None:
             _stop(self.proc, timeout=30)
             self._log.close()
-        if self.task_root:
-            shutil.rmtree(self.task_root, ignore_errors=True)
         return False
 
     def invoke(self, event, timeout=None):
@@ -275,11 +260,11 @@ def function_env(framework, s3, bucket=BUCKET, script_key=SCRIPT_KEY, coordinati
     coordination "dynamodb" (the construct's default) the commit-coordination table is created too; "none" is the
     construct's explicit single-writer opt-out."""
     env = {
-        "SCRIPT_BUCKET": bucket,
-        "SPARK_SCRIPT": script_key,
-        "SPARK_FRAMEWORK": framework,
-        "SPARK_WAREHOUSE": f"s3://{bucket}/tables",
-        "ICEBERG_CATALOG_TYPE": "hadoop",  # deployed: glue
+        "SPARK_LAMBDA_SCRIPT_BUCKET": bucket,
+        "SPARK_LAMBDA_SCRIPT_KEY": script_key,
+        "SPARK_LAMBDA_FRAMEWORK": framework,
+        "SPARK_LAMBDA_WAREHOUSE": f"s3://{bucket}/tables",
+        "SPARK_LAMBDA_ICEBERG_CATALOG": "hadoop",  # deployed: glue
         "AWS_ENDPOINT_URL_S3": s3.url,
         "AWS_ENDPOINT_URL_DYNAMODB": s3.url,
         "AWS_ENDPOINT_URL_GLUE": s3.url,  # one moto server: S3, DynamoDB and Glue state for the whole run
@@ -358,7 +343,8 @@ def summary(entries):
     }
 
 
-SAM_EVENTS = os.path.join(VENV, "sam-events")  # the SAM CLI's sample events (install-tools.sh extracts them)
+# the SAM CLI's sample events (install-tools.sh extracts them into .venv-e2e, or with --unit into .venv-unit)
+SAM_EVENTS = os.environ.get("SAM_EVENTS", os.path.join(VENV, "sam-events"))
 
 
 def sam_event(name, **values):

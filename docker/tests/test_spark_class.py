@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from rt_helpers import DOCKER
+from lock_helpers import DOCKER
 
 SPARK_CLASS = DOCKER / "spark-class"
 SUBMIT = "org.apache.spark.deploy.SparkSubmit"
@@ -33,7 +33,7 @@ def run(shell, fake, args, extra_env=None, java_home=True, defaults=None):
     env = {
         "PATH": "/usr/bin:/bin",
         "SPARK_HOME": str(fake["spark_home"]),
-        "SPARK_CLASS_ERROR_FILE": str(fake["err"]),
+        "SPARK_LAMBDA_CLASS_ERROR_FILE": str(fake["err"]),
     }
     if java_home:
         env["JAVA_HOME"] = str(fake["java_home"])
@@ -220,13 +220,3 @@ def test_the_script_has_no_bashisms_and_parses_in_posix_shells(posix_shell):
                     r"\$'", r"\bsource\s", r"==", r"\bpipefail\b"):
         assert not re.search(bashism, code, re.M), bashism
     assert subprocess.run([*posix_shell, "-n", str(SPARK_CLASS)]).returncode == 0
-
-
-def test_installed_runtime_uses_this_spark_class():
-    # The image and the local runtime both use docker/spark-class; the local copy must be identical.
-    from rt_helpers import RUNTIME, frameworks
-
-    for fw in frameworks():
-        installed = RUNTIME / ("spark-" + fw) / "bin" / "spark-class"
-        assert installed.read_bytes() == SPARK_CLASS.read_bytes(), installed
-        assert os.access(installed, os.X_OK)

@@ -1,9 +1,9 @@
 #!/bin/sh
 # Prints the environment of the installed local Spark runtime for FRAMEWORK (default DELTA) as `export` lines:
-#   eval "$(test/sandbox/runtime-env.sh HUDI)"   then "$PYTHON" has pyspark, SPARK_HOME has our spark-class,
-# JAVA_HOME is Java 17, SPARK_FRAMEWORK/SPARK_CONF_DIR/PYSPARK_PYTHON are set. Fails if `make runtime` has not run.
+#   eval "$(locallambda/runtime-env.sh HUDI)"   then "$PYTHON" has pyspark, SPARK_HOME has our spark-class,
+# JAVA_HOME is Java 17, SPARK_LAMBDA_FRAMEWORK/SPARK_CONF_DIR/PYSPARK_PYTHON are set. Fails if `make runtime` has not run.
 set -eu
-root=$(cd "$(dirname "$0")/../.." && pwd)
+root=$(cd "$(dirname "$0")/.." && pwd)
 fw=${1:-${FRAMEWORK:-DELTA}}
 sh "$root/docker/lock.sh" check "$fw"
 rt=${RUNTIME_DIR:-$root/.runtime}

@@ -1,5 +1,5 @@
-# Fast checks of the handler package (docker/python/handler) without Spark: the environment-dependent Spark settings (endpoint override,
-# warehouse, Iceberg catalog `lake` as glue or hadoop, Glue database and endpoint), the configuration errors, the
+# Unit tests of the handler package (docker/python/handler) without Spark: the environment-dependent Spark settings
+# (endpoint override, warehouse, Iceberg catalog `lake` as glue or hadoop, Glue database and endpoint), the configuration errors, the
 # JSON-safe RESULT (NaN/Infinity -> null), the process state restored around a script (os.environ, sys.path,
 # sys.modules, cwd, the scratch TMPDIR) and the /tmp threshold that stops the SparkContext.
 import json
@@ -9,16 +9,13 @@ import tempfile
 
 import pytest
 
-import lambda_harness as h
-
-sys.path.insert(0, h.PYTHON_DIR)
-import handler  # noqa: E402  (the image's /var/task package; no JVM starts: SCRIPT_BUCKET is unset here)
-from handler import config, isolation, response  # noqa: E402
+import handler  # the image's /var/task package (conftest.py: docker/python); no JVM starts: no script is configured
+from handler import config, isolation, response
 
 
 def test_local_iceberg_hadoop_catalog_with_endpoint():
     conf = config.spark_settings({
-        "SPARK_FRAMEWORK": "ICEBERG", "ICEBERG_CATALOG_TYPE": "hadoop", "SPARK_WAREHOUSE": "s3://b/tables/",
+        "SPARK_LAMBDA_FRAMEWORK": "ICEBERG", "SPARK_LAMBDA_ICEBERG_CATALOG": "hadoop", "SPARK_LAMBDA_WAREHOUSE": "s3://b/tables/",
         "AWS_ENDPOINT_URL_S3": "http://127.0.0.1:9000", "AWS_REGION": "eu-west-1",
     })
     assert conf["spark.hadoop.fs.s3a.endpoint"] == "http://127.0.0.1:9000"
@@ -34,8 +31,8 @@ def test_local_iceberg_hadoop_catalog_with_endpoint():
 
 def test_deployed_iceberg_glue_catalog():
     conf = config.spark_settings({
-        "SPARK_FRAMEWORK": "ICEBERG", "ICEBERG_CATALOG_TYPE": "glue", "SPARK_WAREHOUSE": "s3://b/tables",
-        "GLUE_DATABASE": "spark_lambda_sample", "AWS_REGION": "eu-west-1",
+        "SPARK_LAMBDA_FRAMEWORK": "ICEBERG", "SPARK_LAMBDA_ICEBERG_CATALOG": "glue", "SPARK_LAMBDA_WAREHOUSE": "s3://b/tables",
+        "SPARK_LAMBDA_GLUE_DATABASE": "spark_lambda_sample", "AWS_REGION": "eu-west-1",
     })
     assert conf["spark.sql.catalog.lake.type"] == "glue"
     assert conf["spark.sql.catalog.lake.io-impl"] == "org.apache.iceberg.aws.s3.S3FileIO"
@@ -47,7 +44,7 @@ def test_deployed_iceberg_glue_catalog():
 
 
 def test_glue_endpoint_reaches_the_iceberg_glue_catalog():
-    env = {"SPARK_FRAMEWORK": "ICEBERG", "ICEBERG_CATALOG_TYPE": "glue", "SPARK_WAREHOUSE": "s3://b/tables",
+    env = {"SPARK_LAMBDA_FRAMEWORK": "ICEBERG", "SPARK_LAMBDA_ICEBERG_CATALOG": "glue", "SPARK_LAMBDA_WAREHOUSE": "s3://b/tables",
            "AWS_ENDPOINT_URL_S3": "http://127.0.0.1:9000", "AWS_ENDPOINT_URL_GLUE": "http://127.0.0.1:9001"}
     conf = config.spark_settings(env)
     assert conf["spark.sql.catalog.lake.glue.endpoint"] == "http://127.0.0.1:9001"
@@ -58,18 +55,18 @@ def test_glue_endpoint_reaches_the_iceberg_glue_catalog():
     env["AWS_ENDPOINT_URL"] = "http://127.0.0.1:9002"
     assert config.spark_settings(env)["spark.sql.catalog.lake.glue.endpoint"] == "http://127.0.0.1:9002"
     # the hadoop catalog has no Glue client
-    env.update(ICEBERG_CATALOG_TYPE="hadoop", AWS_ENDPOINT_URL_GLUE="http://127.0.0.1:9001")
+    env.update(SPARK_LAMBDA_ICEBERG_CATALOG="hadoop", AWS_ENDPOINT_URL_GLUE="http://127.0.0.1:9001")
     assert "spark.sql.catalog.lake.glue.endpoint" not in config.spark_settings(env)
 
 
 def test_delta_gets_no_iceberg_settings():
-    conf = config.spark_settings({"SPARK_FRAMEWORK": "DELTA", "SPARK_WAREHOUSE": "s3://b/t"})
+    conf = config.spark_settings({"SPARK_LAMBDA_FRAMEWORK": "DELTA", "SPARK_LAMBDA_WAREHOUSE": "s3://b/t"})
     assert conf == {"spark.sql.warehouse.dir": "s3://b/t"}
 
 
 @pytest.mark.parametrize("env, fragment", [
-    ({"SPARK_FRAMEWORK": "ICEBERG", "ICEBERG_CATALOG_TYPE": "nessie"}, "ICEBERG_CATALOG_TYPE='nessie'"),
-    ({"SPARK_FRAMEWORK": "ICEBERG", "ICEBERG_CATALOG_TYPE": "glue"}, "needs SPARK_WAREHOUSE"),
+    ({"SPARK_LAMBDA_FRAMEWORK": "ICEBERG", "SPARK_LAMBDA_ICEBERG_CATALOG": "nessie"}, "SPARK_LAMBDA_ICEBERG_CATALOG='nessie'"),
+    ({"SPARK_LAMBDA_FRAMEWORK": "ICEBERG", "SPARK_LAMBDA_ICEBERG_CATALOG": "glue"}, "needs SPARK_LAMBDA_WAREHOUSE"),
 ])
 def test_bad_catalog_configuration_is_named(env, fragment):
     with pytest.raises(handler.ConfigurationError, match=fragment.replace("(", r"\(")):
@@ -77,20 +74,20 @@ def test_bad_catalog_configuration_is_named(env, fragment):
 
 
 def test_missing_variables_are_named_before_anything_runs(monkeypatch):
-    monkeypatch.delenv("SCRIPT_BUCKET", raising=False)
-    monkeypatch.setenv("SPARK_SCRIPT", "scripts/job.py")
-    with pytest.raises(handler.ConfigurationError, match="SCRIPT_BUCKET is not set"):
+    monkeypatch.delenv("SPARK_LAMBDA_SCRIPT_BUCKET", raising=False)
+    monkeypatch.setenv("SPARK_LAMBDA_SCRIPT_KEY", "scripts/job.py")
+    with pytest.raises(handler.ConfigurationError, match="SPARK_LAMBDA_SCRIPT_BUCKET is not set"):
         handler.handler({}, None)
-    monkeypatch.setenv("SCRIPT_BUCKET", "b")
-    monkeypatch.setenv("SPARK_FRAMEWORK", "PARQUET")
-    with pytest.raises(handler.ConfigurationError, match="SPARK_FRAMEWORK='PARQUET'"):
+    monkeypatch.setenv("SPARK_LAMBDA_SCRIPT_BUCKET", "b")
+    monkeypatch.setenv("SPARK_LAMBDA_FRAMEWORK", "PARQUET")
+    with pytest.raises(handler.ConfigurationError, match="SPARK_LAMBDA_FRAMEWORK='PARQUET'"):
         handler.handler({}, None)
 
 
 def test_non_json_event_is_refused(monkeypatch):
-    monkeypatch.setenv("SCRIPT_BUCKET", "b")
-    monkeypatch.setenv("SPARK_SCRIPT", "scripts/job.py")
-    monkeypatch.delenv("SPARK_FRAMEWORK", raising=False)
+    monkeypatch.setenv("SPARK_LAMBDA_SCRIPT_BUCKET", "b")
+    monkeypatch.setenv("SPARK_LAMBDA_SCRIPT_KEY", "scripts/job.py")
+    monkeypatch.delenv("SPARK_LAMBDA_FRAMEWORK", raising=False)
     with pytest.raises(handler.EventError):
         handler.handler({"x": float("nan")}, None)
 
@@ -187,7 +184,7 @@ def test_bad_tmp_threshold_is_named(raw):
 
 
 def test_iceberg_without_glue_gets_the_dynamodb_lock_manager():
-    env = {"SPARK_FRAMEWORK": "ICEBERG", "ICEBERG_CATALOG_TYPE": "hadoop", "SPARK_WAREHOUSE": "s3://b/t",
+    env = {"SPARK_LAMBDA_FRAMEWORK": "ICEBERG", "SPARK_LAMBDA_ICEBERG_CATALOG": "hadoop", "SPARK_LAMBDA_WAREHOUSE": "s3://b/t",
            "SPARK_LAMBDA_COMMIT_COORDINATION": "dynamodb", "SPARK_LAMBDA_LOCK_TABLE": "locks",
            "AWS_ENDPOINT_URL_DYNAMODB": "http://127.0.0.1:9003"}
     conf = config.spark_settings(env)
@@ -201,7 +198,7 @@ def test_iceberg_without_glue_gets_the_dynamodb_lock_manager():
 @pytest.mark.parametrize("env, fragment", [
     ({"SPARK_LAMBDA_COMMIT_COORDINATION": "zookeeper"}, "is not one of dynamodb, glue, none"),
     ({"SPARK_LAMBDA_COMMIT_COORDINATION": "dynamodb"}, "needs SPARK_LAMBDA_LOCK_TABLE"),
-    ({"SPARK_LAMBDA_COMMIT_COORDINATION": "glue", "SPARK_FRAMEWORK": "DELTA"}, "Iceberg tables only"),
+    ({"SPARK_LAMBDA_COMMIT_COORDINATION": "glue", "SPARK_LAMBDA_FRAMEWORK": "DELTA"}, "Iceberg tables only"),
 ])
 def test_bad_coordination_is_named(env, fragment):
     with pytest.raises(handler.ConfigurationError, match=fragment):
@@ -247,7 +244,7 @@ def test_a_dead_jvm_is_described_by_its_exit(code, fragments, monkeypatch):
 
 
 def test_delta_commits_go_through_the_images_locking_log_store():
-    env = {"SPARK_FRAMEWORK": "DELTA", "SPARK_LAMBDA_COMMIT_COORDINATION": "dynamodb", "SPARK_LAMBDA_LOCK_TABLE": "locks",
+    env = {"SPARK_LAMBDA_FRAMEWORK": "DELTA", "SPARK_LAMBDA_COMMIT_COORDINATION": "dynamodb", "SPARK_LAMBDA_LOCK_TABLE": "locks",
            "AWS_REGION": "eu-west-1", "AWS_ENDPOINT_URL_DYNAMODB": "http://127.0.0.1:9003"}
     conf = config.spark_settings(env)
     store = "com.sparklambda.coordination.DynamoDbLockingS3LogStore"
@@ -261,7 +258,7 @@ def test_delta_commits_go_through_the_images_locking_log_store():
 
 
 def test_hudi_writers_use_optimistic_concurrency_with_the_images_lock_provider():
-    env = {"SPARK_FRAMEWORK": "HUDI", "SPARK_LAMBDA_COMMIT_COORDINATION": "dynamodb", "SPARK_LAMBDA_LOCK_TABLE": "locks",
+    env = {"SPARK_LAMBDA_FRAMEWORK": "HUDI", "SPARK_LAMBDA_COMMIT_COORDINATION": "dynamodb", "SPARK_LAMBDA_LOCK_TABLE": "locks",
            "AWS_REGION": "eu-west-1"}
     props = config.hudi_write_defaults(env)
     assert props["hoodie.write.concurrency.mode"] == "optimistic_concurrency_control"
@@ -274,3 +271,15 @@ def test_hudi_writers_use_optimistic_concurrency_with_the_images_lock_provider()
     assert not any(k.startswith("spark.delta") for k in config.spark_settings(env))
     env["SPARK_LAMBDA_COMMIT_COORDINATION"] = "none"
     assert config.hudi_write_defaults(env) == {}
+
+
+def test_spark_report_says_where_and_when_the_jvm_was_launched():
+    from handler import spark_runtime
+
+    rt = spark_runtime.SparkRuntime()
+    assert rt.report(0, 100.0)["jvm_launched_in"] is None and rt.report(0, 100.0)["jvm_launch_lead_s"] is None
+    rt.jvm_starts, rt.jvm_launched_in, rt.jvm_launched_at = 1, "init", 97.5
+    report = rt.report(0, 100.0)
+    assert report["new_jvm"] is True and report["jvm_launched_in"] == "init" and report["jvm_launch_lead_s"] == 2.5
+    rt.jvm_starts, rt.jvm_launched_in, rt.jvm_launched_at = 2, "invocation", 101.0
+    assert rt.report(1, 100.0)["jvm_launch_lead_s"] == -1.0

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs the local Spark runtime for one FRAMEWORK into .runtime/ from docker/versions.lock - the same pinned
 # pieces as the image (PySpark + py4j by sha256, the framework's jars by sha256, docker/spark-class, the Spark
-# defaults) - so the handler can run "as Lambda would" in test/sandbox/lambda-sandbox.sh. Called by `make runtime`.
+# defaults, the handler) - so the handler can run "as Lambda would" in locallambda/lambda-sandbox.sh. Called by
+# `make runtime`. SPARK_HOME and the task root are laid out by docker/install-spark-home.sh, the script the
+# Dockerfile runs for /opt/spark and /var/task.
 #
 # Layout (everything world-readable, so the sandbox's non-root uid can use it):
 #   .runtime/python/            a private copy of CPython <lock python> when the host's interpreter lives where the
@@ -11,6 +13,8 @@
 #                               needs it)
 #   .runtime/pylib-<FW>/        the framework's own PyPI packages (DELTA: delta-spark), on PYTHONPATH for <FW> only
 #   .runtime/jarstore/          the lock's jars, sha256-verified (shared by the frameworks, never copied twice)
+#   .runtime/jars-<FW>/         links to the framework's jars of the lock in the jar store
+#   .runtime/task/              the task root (the image's /var/task): docker/python/*/*.py, refreshed on every run
 #   .runtime/spark-<FW>/        SPARK_HOME: bin/ (pyspark's scripts, symlinked, with OUR spark-class), jars/
 #                               (symlinks: pyspark's jars + the framework's; spark-lambda-coordination.jar built by
 #                               docker/build-coordination.sh), conf/spark-defaults.conf
@@ -21,7 +25,7 @@
 set -euo pipefail
 umask 022
 
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
 LOCKSH="$ROOT/docker/lock.sh"
 FW=${1:-DELTA}
 sh "$LOCKSH" check "$FW"
@@ -42,9 +46,18 @@ REQS=$(sh "$LOCKSH" requirements)
 CONF_COMMON="$ROOT/docker/conf/spark-defaults.conf"
 CONF_FW="$ROOT/docker/conf/spark-defaults-$FW.conf"
 [ -f "$CONF_FW" ] || die "missing $CONF_FW"
+# The install steps the Dockerfile runs too (SPARK_HOME's layout, the framework's Python packages, the Spark
+# defaults, spark-class, the task root with the image's Python files): one script, the layout as parameters.
+INSTALL="$ROOT/docker/install-spark-home.sh"
+
+# --- the task root (the image's LAMBDA_TASK_ROOT, /var/task): the Python files, refreshed on every run ------------
+rm -rf "$RT/task.tmp"
+sh "$INSTALL" task-root "$RT/task.tmp" "$ROOT/docker/python"
+rm -rf "$RT/task"
+mv "$RT/task.tmp" "$RT/task"
 
 # The whole-install key: if READY-<FW> holds it, there is nothing to do.
-ALL_KEY=$( { cat "$ROOT/docker/versions.lock" "$ROOT/docker/spark-class" "$CONF_COMMON" "$CONF_FW" "$0" \
+ALL_KEY=$( { cat "$ROOT/docker/versions.lock" "$ROOT/docker/spark-class" "$CONF_COMMON" "$CONF_FW" "$0" "$INSTALL" \
               "$ROOT/docker/build-coordination.sh" "$ROOT"/docker/java/com/sparklambda/coordination/*.java; } \
             | sha256sum | cut -c1-64)
 if [ -f "$RT/READY-$FW" ] && [ "$(cat "$RT/READY-$FW")" = "$ALL_KEY" ] && [ -x "$RT/venv/bin/python" ]; then
@@ -64,7 +77,7 @@ find_java() {
     done
     return 1
 }
-JAVA_HOME_RT=$(find_java) || die "no Java $JAVAVER found (run test/sandbox/install-deps.sh)"
+JAVA_HOME_RT=$(find_java) || die "no Java $JAVAVER found (run locallambda/install-deps.sh)"
 log "java $JAVAVER: $JAVA_HOME_RT"
 
 # --- Python interpreter -------------------------------------------------------------------------------------
@@ -156,53 +169,39 @@ else
     echo "$VENV_KEY" > "$RT/venv/.stamp"
 fi
 VPY=$RT/venv/bin/python
-PYSPARK_DIR=$("$VPY" -c 'import os, pyspark; print(os.path.dirname(pyspark.__file__))')
-
-# --- the framework's own PyPI packages (as the Dockerfile: hash-pinned, --no-deps) --------------------------------
-FW_REQS=$(sh "$LOCKSH" requirements "$FW")
-rm -rf "$RT/pylib-$FW"
-mkdir -p "$RT/pylib-$FW"
-if [ -n "$FW_REQS" ]; then
-    printf '%s\n' "$FW_REQS" > "$CACHE/requirements-$FW.txt"
-    log "installing the $FW Python packages into $RT/pylib-$FW ..."
-    "$VPY" -m pip install --quiet --require-hashes --no-deps --only-binary=:all: --default-timeout=1000 --retries 10 \
-        --target "$RT/pylib-$FW" -r "$CACHE/requirements-$FW.txt"
-fi
-chmod -R a+rX "$RT/pylib-$FW"
 
 # --- jars (sha256-verified by fetch-jars.sh) ----------------------------------------------------------------
 log "fetching + verifying the $FW jars ..."
 sh "$ROOT/docker/fetch-jars.sh" "$FW" "$RT/jarstore"
 chmod -R a+rX "$RT/jarstore"
-
-# --- SPARK_HOME for this framework --------------------------------------------------------------------------
-SH="$RT/spark-$FW"
-log "assembling SPARK_HOME $SH ..."
-rm -rf "$SH.tmp"
-mkdir -p "$SH.tmp/bin" "$SH.tmp/jars" "$SH.tmp/conf"
-for f in "$PYSPARK_DIR"/bin/*; do
-    [ "$(basename "$f")" = spark-class ] && continue
-    ln -s "$f" "$SH.tmp/bin/"
-done
-cp "$ROOT/docker/spark-class" "$SH.tmp/bin/spark-class"
-chmod 0755 "$SH.tmp/bin/spark-class"
-for f in "$PYSPARK_DIR"/jars/*.jar; do ln -s "$f" "$SH.tmp/jars/"; done
+# The jar store is shared by the frameworks: this framework's jars of the lock, as links in a directory of their own.
+rm -rf "$RT/jars-$FW"
+mkdir -p "$RT/jars-$FW"
 sh "$LOCKSH" jars "$FW" | while read -r ga version _sha; do
     jar="$RT/jarstore/${ga#*:}-$version.jar"
     [ -f "$jar" ] || die "missing $jar"
-    ln -s "$jar" "$SH.tmp/jars/"
+    ln -s "$jar" "$RT/jars-$FW/"
 done
+
+# --- SPARK_HOME for this framework, and its own PyPI packages (DELTA: delta-spark) in pylib-<FW> ------------------
+SH="$RT/spark-$FW"
+log "assembling SPARK_HOME $SH with docker/install-spark-home.sh ..."
+rm -rf "$SH.tmp" "$RT/pylib-$FW"
+mkdir -p "$RT/pylib-$FW"
+sh "$LOCKSH" requirements "$FW" > "$CACHE/requirements-$FW.txt"
+sh "$INSTALL" spark-home "$SH.tmp" "$VPY" "$FW" "$ROOT/docker/conf" "$CACHE/requirements-$FW.txt" "$RT/pylib-$FW" \
+    "$RT/jars-$FW"
+chmod -R a+rX "$RT/pylib-$FW"
 # The commit-coordination classes, compiled as the Dockerfile does (Hadoop's client API is PySpark's own jar here).
 PATH="$JAVA_HOME_RT/bin:$PATH" sh "$ROOT/docker/build-coordination.sh" "$FW" "$SH.tmp/jars" "$SH.tmp/jars/*"
-cat "$CONF_COMMON" "$CONF_FW" > "$SH.tmp/conf/spark-defaults.conf"
 chmod -R a+rX "$SH.tmp"
 rm -rf "$SH"
 mv "$SH.tmp" "$SH"
 
 # --- env file --------------------------------------------------------------------------------------------------
 cat > "$RT/env-$FW.sh" <<EOF
-# Environment for the local Spark runtime, framework $FW (generated by test/sandbox/install-runtime.sh; source it).
-export SPARK_FRAMEWORK=$FW
+# Environment for the local Spark runtime, framework $FW (generated by locallambda/install-runtime.sh; source it).
+export SPARK_LAMBDA_FRAMEWORK=$FW
 export SPARK_HOME=$SH
 export SPARK_CONF_DIR=$SH/conf
 export JAVA_HOME=$JAVA_HOME_RT
@@ -210,6 +209,7 @@ export PYTHON=$VPY
 export PYSPARK_PYTHON=$VPY
 export PYSPARK_DRIVER_PYTHON=$VPY
 export RUNTIME_VENV=$RT/venv
+export RUNTIME_TASK_ROOT=$RT/task
 export PYTHONPATH=$RT/pylib-$FW
 export SPARK_LOCAL_IP=127.0.0.1
 export PATH=$RT/venv/bin:$JAVA_HOME_RT/bin:\${PATH:-/usr/local/bin:/usr/bin:/bin}
@@ -217,9 +217,9 @@ EOF
 chmod a+r "$RT/env-$FW.sh"
 
 # --- verify: the sandbox uid can use all of it -------------------------------------------------------------
-if ! as_sandbox_uid env -i PATH=/usr/bin:/bin sh -c ". '$RT/env-$FW.sh' && \"\$PYTHON\" -c 'import pyspark' && test -r \"\$SPARK_HOME/conf/spark-defaults.conf\" && cat \"\$SPARK_HOME\"/jars/*.jar >/dev/null && \"\$JAVA_HOME/bin/java\" -version 2>/dev/null"; then
+if ! as_sandbox_uid env -i PATH=/usr/bin:/bin sh -c ". '$RT/env-$FW.sh' && \"\$PYTHON\" -c 'import pyspark' && test -r \"\$SPARK_HOME/conf/spark-defaults.conf\" && test -r \"\$RUNTIME_TASK_ROOT/handler/__init__.py\" && cat \"\$SPARK_HOME\"/jars/*.jar >/dev/null && \"\$JAVA_HOME/bin/java\" -version 2>/dev/null"; then
     die "uid $SANDBOX_UID cannot read the runtime in $RT: check that every parent directory is world-traversable (chmod o+x)"
 fi
 chmod a+rX "$RT"
 echo "$ALL_KEY" > "$RT/READY-$FW"
-log "ready: source $RT/env-$FW.sh (or: eval \"\$(test/sandbox/runtime-env.sh $FW)\")"
+log "ready: source $RT/env-$FW.sh (or: eval \"\$(locallambda/runtime-env.sh $FW)\")"

@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from rt_helpers import DOCKER, LOCKSH, frameworks, jar_rows, lock
+from lock_helpers import DOCKER, LOCKSH, frameworks, jar_rows, lock
 
 HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
@@ -99,9 +99,10 @@ def test_delta_python_api_matches_the_delta_jars():
     assert lock("version", "delta-spark").strip() == lock("version", "io.delta:delta-spark_2.12").strip()
 
 
-def test_harness_powertools_is_the_images():
-    reqs = (DOCKER.parent / "test" / "e2e" / "requirements.in").read_text()
-    assert f"aws-lambda-powertools=={lock('version', 'aws-lambda-powertools').strip()}" in reqs
+@pytest.mark.parametrize("reqs", ["requirements.in", "requirements-unit.txt"])
+def test_harness_powertools_is_the_images(reqs):
+    text = (DOCKER.parent / "locallambda" / reqs).read_text()
+    assert f"aws-lambda-powertools=={lock('version', 'aws-lambda-powertools').strip()}" in text
 
 
 def test_lock_sh_rejects_a_malformed_lock(tmp_path):
@@ -212,18 +213,20 @@ def test_dockerfile_base_images_agree_with_the_lock():
 def test_dockerfile_reads_the_lock_through_lock_sh_and_verifies_jars():
     text = "\n".join(instructions())
     assert "sh lock.sh requirements COMMON" in text
-    assert 'sh lock.sh requirements "${FRAMEWORK}"' in text and "--no-deps" in text
+    assert 'sh lock.sh requirements "${FRAMEWORK}"' in text
+    assert "--require-hashes --no-deps" in (DOCKER / "install-spark-home.sh").read_text()
     assert "sh lock.sh version java" in text
     assert "--require-hashes" in text and "--no-cache-dir" in text and "--default-timeout=1000" in text
     assert "--retries" in text
     assert "sh fetch-jars.sh COMMON /jars" in text
     assert 'sh fetch-jars.sh --only "${FRAMEWORK}"' in text
     assert 'CMD ["handler.handler"]' in text
-    assert "ENV SPARK_FRAMEWORK=${FRAMEWORK}" in text
+    assert "ENV SPARK_LAMBDA_FRAMEWORK=${FRAMEWORK}" in text
 
 
 def test_dockerfile_copies_only_the_known_context_files():
-    # Every COPY from the build context (not --from=stage); the lead keeps docker/embed.go's list in sync with it.
+    # Every COPY from the build context (not --from=stage); test/image_build_test.go keeps docker/embed.go's list in
+    # sync with it.
     sources = []
     for i in instructions():
         if i.startswith("COPY ") and "--from=" not in i:
@@ -231,8 +234,8 @@ def test_dockerfile_copies_only_the_known_context_files():
             parts = [p for p in parts if not p.startswith("--")]
             sources += parts[:-1]
     expected = ["versions.lock", "lock.sh", "fetch-jars.sh", "build-coordination.sh", "java/", "conf/", "spark-class",
-                "python/"]
-    assert sorted(s for s in sources if s != "./") == sorted(expected), sources
+                "install-spark-home.sh", "python/"]
+    assert sorted({s for s in sources if s != "./"}) == sorted(expected), sources
     for s in sources:
         if s != "./":
             assert (DOCKER / s).exists(), s
@@ -248,9 +251,31 @@ def test_dockerfile_layers_go_from_big_and_stable_to_small():
         text.index("--require-hashes"),
         text.index("COPY --from=jars-common"),
         text.index("COPY --from=jars "),
-        text.index("COPY --from=conf /conf/requirements-framework.txt"),
-        text.index("COPY --from=conf /conf/spark-defaults.conf"),
-        text.index("COPY spark-class"),
+        text.index("COPY --from=conf /conf/"),
+        text.index("COPY install-spark-home.sh spark-class"),
+        text.index("install-spark-home.sh spark-home"),
         text.index("COPY python/"),
+        text.index("install-spark-home.sh task-root"),
     ]
     assert order == sorted(order)
+
+
+def test_dockerfile_installs_with_the_script_make_runtime_runs():
+    # One build path: SPARK_HOME and the task root come from docker/install-spark-home.sh, as in the local runtime
+    # (locallambda/install-runtime.sh). The Python files go to the base image's task root, where awslambdaric finds
+    # handler.handler (CMD), and SPARK_HOME is the directory the image's ENV names.
+    ins = instructions()
+    runs = [i for i in ins if i.startswith("RUN ") and "install-spark-home.sh" in i]
+    assert len(runs) == 2, runs
+    spark_home, task_root = runs
+    env_home = re.search(r"\bSPARK_HOME=(\S+)", "\n".join(i for i in ins if i.startswith("ENV "))).group(1)
+    assert re.search(r"install-spark-home\.sh spark-home %s python3 \"\$\{FRAMEWORK\}\" " % re.escape(env_home),
+                     spark_home), spark_home
+    copy_python = [i.split() for i in ins if i.startswith("COPY python/")]
+    assert len(copy_python) == 1, copy_python
+    staged = copy_python[0][-1].rstrip("/")
+    assert re.search(r'install-spark-home\.sh task-root "\$\{LAMBDA_TASK_ROOT\}" %s(\s|$)' % re.escape(staged),
+                     task_root), task_root
+    assert not any("LAMBDA_TASK_ROOT" in i for i in ins if i.startswith("COPY ")), "the script copies the handler"
+    runtime = (DOCKER.parent / "locallambda" / "install-runtime.sh").read_text()
+    assert 'sh "$INSTALL" spark-home' in runtime and 'sh "$INSTALL" task-root' in runtime

@@ -51,7 +51,7 @@ while [ $# -gt 0 ]; do
 done
 [ $# -gt 0 ] || die "no command given: lambda-sandbox.sh [options] -- CMD [ARGS...]"
 [ "$(id -u)" = 0 ] || die "must run as root (setpriv to uid $SB_UID, memory cgroup)"
-command -v bwrap >/dev/null || die "bubblewrap is not installed (make runtime installs it: test/sandbox/install-deps.sh)"
+command -v bwrap >/dev/null || die "bubblewrap is not installed (make runtime installs it: locallambda/install-deps.sh)"
 command -v setpriv >/dev/null || die "setpriv (util-linux) is not installed"
 if [ -n "$TASK_ROOT" ] && ! setpriv --reuid="$SB_UID" --regid="$SB_GID" --clear-groups test -r "$TASK_ROOT" -a -x "$TASK_ROOT"; then
     die "uid $SB_UID cannot read --task-root $TASK_ROOT: make it and every parent directory world-readable (chmod o+rx) or copy it to such a place"
@@ -127,7 +127,7 @@ bw=(bwrap
     --setenv AWS_LAMBDA_FUNCTION_MEMORY_SIZE "$MEMORY"
     --setenv TMPDIR /tmp)
 # A checkout (or RUNTIME_DIR) under /tmp would be hidden by the sandbox's own /tmp: bind it back, read-only.
-repo_root=$(cd "$(dirname "$0")/../.." && pwd)
+repo_root=$(cd "$(dirname "$0")/.." && pwd)
 for keep in "$repo_root" "${RUNTIME_DIR:-}"; do
     case "$keep/" in /tmp/?*) bw+=(--ro-bind "$keep" "$keep");; esac
 done

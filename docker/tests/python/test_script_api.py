@@ -1,17 +1,15 @@
 # Fast checks of the script API (docker/python/sparklambda) without Spark, on real trigger event shapes that no one
-# here wrote: the SAM CLI's sample events (extracted from the pinned aws-sam-cli wheel into .venv-e2e/sam-events by
-# install-tools.sh; mustache templates filled in below) and, for MSK, the shape of the Lambda Developer Guide's example.
+# here wrote: the SAM CLI's sample events (extracted from the pinned aws-sam-cli wheel into .venv-unit/sam-events by
+# locallambda/install-tools.sh; mustache templates filled in below) and, for MSK, the shape of the Lambda Developer Guide's example.
 import base64
 import json
 import sys
 
 import pytest
 
-import lambda_harness as h
-
-sys.path.insert(0, h.PYTHON_DIR)
-from handler import events as handler_events  # noqa: E402
-from sparklambda import conflicts, events  # noqa: E402
+import lambda_harness as h  # the local runner's SAM sample events and invocation summary (conftest.py: locallambda/)
+from handler import events as handler_events
+from sparklambda import conflicts, events
 
 sam_event, s3put = h.sam_event, h.s3put
 
