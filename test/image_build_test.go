@@ -14,6 +14,7 @@ import (
 	"github.com/sparklambda/spark-lambda-cdk/apps/sample"
 	"github.com/sparklambda/spark-lambda-cdk/constructs/sparklambda"
 	"github.com/sparklambda/spark-lambda-cdk/docker"
+	"github.com/sparklambda/spark-lambda-cdk/internal/cdktest"
 )
 
 // fakeDocker writes an executable named name into a new directory; it records its arguments, one per line, in
@@ -62,7 +63,7 @@ func TestImageBuildCommand(t *testing.T) {
 	docker := fakeDocker(t, "docker")
 	for _, framework := range sparklambda.Frameworks() {
 		t.Run(string(framework), func(t *testing.T) {
-			manifest := readJSON(t, filepath.Join(app.outdir, sample.StackName(framework)+".assets.json"))
+			manifest := cdktest.ReadJSON(t, filepath.Join(app.outdir, sample.StackName(framework)+".assets.json"))
 			images := manifest["dockerImages"].(map[string]any)
 			if len(images) != 1 {
 				t.Fatalf("want one image asset, got %d", len(images))
@@ -76,7 +77,7 @@ func TestImageBuildCommand(t *testing.T) {
 					t.Error("asset is a directory build: its flags would depend on the CDK CLI version")
 				}
 				executable := source["executable"].([]any)
-				command := mustJSON(t, executable)
+				command := cdktest.JSONString(t, executable)
 				for _, flag := range []string{"--platform linux/amd64", "--provenance=false", "--sbom=false"} {
 					if !strings.Contains(command, flag) {
 						t.Errorf("executable lacks %s: %s", flag, command)
@@ -100,7 +101,7 @@ func TestImageBuildCommand(t *testing.T) {
 	}
 
 	t.Run("CDK_DOCKER selects another client", func(t *testing.T) {
-		manifest := readJSON(t, filepath.Join(app.outdir, sample.StackName(sparklambda.FrameworkDelta)+".assets.json"))
+		manifest := cdktest.ReadJSON(t, filepath.Join(app.outdir, sample.StackName(sparklambda.FrameworkDelta)+".assets.json"))
 		for _, value := range manifest["dockerImages"].(map[string]any) {
 			executable := value.(map[string]any)["source"].(map[string]any)["executable"].([]any)
 			other := fakeDocker(t, "podman")

@@ -19,6 +19,7 @@ import (
 
 	"github.com/sparklambda/spark-lambda-cdk/apps/sample"
 	"github.com/sparklambda/spark-lambda-cdk/constructs/sparklambda"
+	"github.com/sparklambda/spark-lambda-cdk/internal/cdktest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden snapshots in test/golden from the current synth")
@@ -60,19 +61,6 @@ func synthSample(t *testing.T) *synthesized {
 		t.Fatalf("synthesizing the sample app: %v", sampleErr)
 	}
 	return sampleApp
-}
-
-func readJSON(t *testing.T, path string) map[string]any {
-	t.Helper()
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out map[string]any
-	if err := json.Unmarshal(raw, &out); err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	return out
 }
 
 // hashPattern matches asset hashes (hex sha256) and the asset-manifest destination ids derived from them, which
@@ -128,7 +116,7 @@ func TestGoldenSnapshots(t *testing.T) {
 		name := sample.StackName(framework)
 		for _, kind := range []string{"template", "assets"} {
 			t.Run(name+"."+kind, func(t *testing.T) {
-				document := readJSON(t, filepath.Join(app.outdir, name+"."+kind+".json"))
+				document := cdktest.ReadJSON(t, filepath.Join(app.outdir, name+"."+kind+".json"))
 				if kind == "assets" {
 					document = keyAssetsByDisplayName(t, document)
 				}
@@ -144,7 +132,7 @@ func TestGoldenSnapshots(t *testing.T) {
 				if _, err := os.Stat(golden); err != nil {
 					t.Fatalf("no snapshot %s: run `go test ./test -run TestGoldenSnapshots -update` and commit it", golden)
 				}
-				if diff := cmp.Diff(readJSON(t, golden), actual); diff != "" {
+				if diff := cmp.Diff(cdktest.ReadJSON(t, golden), actual); diff != "" {
 					t.Errorf("%s differs from the snapshot (-golden +synthesized); if intended, rerun with -update:\n%s", golden, diff)
 				}
 			})
@@ -157,7 +145,7 @@ func TestDeployableTemplates(t *testing.T) {
 	app := synthSample(t)
 	for _, framework := range sparklambda.Frameworks() {
 		stack := app.stacks[framework]
-		template := readJSON(t, filepath.Join(app.outdir, sample.StackName(framework)+".template.json"))
+		template := cdktest.ReadJSON(t, filepath.Join(app.outdir, sample.StackName(framework)+".template.json"))
 		resources := template["Resources"].(map[string]any)
 		t.Run(string(framework), func(t *testing.T) {
 			var sparkFunctions []map[string]any
@@ -176,13 +164,13 @@ func TestDeployableTemplates(t *testing.T) {
 						isolated[id] = true
 					}
 				case "AWS::EC2::VPCEndpoint":
-					if props["VpcEndpointType"] == "Gateway" && strings.Contains(mustJSON(t, props["ServiceName"]), ".s3") {
+					if props["VpcEndpointType"] == "Gateway" && strings.Contains(cdktest.JSONString(t, props["ServiceName"]), ".s3") {
 						gatewayS3++
 					}
 				case "AWS::EC2::InternetGateway", "AWS::EC2::NatGateway":
 					t.Errorf("%s: %s gives the isolated VPC a route out", id, resource["Type"])
 				case "AWS::IAM::Policy":
-					checkNoS3Wildcard(t, id, props["PolicyDocument"].(map[string]any))
+					cdktest.AssertNoS3Wildcards(t, id, cdktest.DocumentStatements(props["PolicyDocument"].(map[string]any)))
 				}
 			}
 			if len(sparkFunctions) != 1 {
@@ -233,7 +221,7 @@ func checkEventPipeline(t *testing.T, framework sparklambda.Framework, resources
 	if len(notifications) != 1 {
 		t.Fatalf("want one bucket notification resource, got %d", len(notifications))
 	}
-	notification := mustJSON(t, notifications[0])
+	notification := cdktest.JSONString(t, notifications[0])
 	for _, want := range []string{`"BucketName":{"Ref":"Data`, `"s3:ObjectCreated:*"`, `"Value":"` + sample.IncomingPrefix + `"`,
 		`"Value":"` + sample.IncomingSuffix + `"`, `"LambdaFunctionArn":{"Fn::GetAtt":["SparkFunction`} {
 		if !strings.Contains(notification, want) {
@@ -241,7 +229,7 @@ func checkEventPipeline(t *testing.T, framework sparklambda.Framework, resources
 		}
 	}
 	configs := byType["AWS::Lambda::EventInvokeConfig"]
-	if len(configs) != 1 || !strings.Contains(mustJSON(t, configs[0]["DestinationConfig"]), `"Fn::GetAtt":["SparkFailureQueue`) {
+	if len(configs) != 1 || !strings.Contains(cdktest.JSONString(t, configs[0]["DestinationConfig"]), `"Fn::GetAtt":["SparkFailureQueue`) {
 		t.Errorf("async failures do not go to the failure queue: %v", configs)
 	}
 	wantTables := 1
@@ -251,42 +239,4 @@ func checkEventPipeline(t *testing.T, framework sparklambda.Framework, resources
 	if tables := len(byType["AWS::DynamoDB::Table"]); tables != wantTables {
 		t.Errorf("%s: want %d DynamoDB lock table, got %d", framework, wantTables, tables)
 	}
-}
-
-// checkNoS3Wildcard fails on an Allow statement granting s3:* (or *) or an S3 action on Resource "*".
-func checkNoS3Wildcard(t *testing.T, policyID string, document map[string]any) {
-	t.Helper()
-	for _, value := range document["Statement"].([]any) {
-		statement := value.(map[string]any)
-		if statement["Effect"] != "Allow" {
-			continue
-		}
-		for _, action := range list(statement["Action"]) {
-			name := action.(string)
-			if name == "s3:*" || name == "*" {
-				t.Errorf("%s grants %s", policyID, name)
-			}
-			for _, resource := range list(statement["Resource"]) {
-				if strings.HasPrefix(name, "s3:") && resource == "*" {
-					t.Errorf("%s grants %s on every resource", policyID, name)
-				}
-			}
-		}
-	}
-}
-
-func list(value any) []any {
-	if values, ok := value.([]any); ok {
-		return values
-	}
-	return []any{value}
-}
-
-func mustJSON(t *testing.T, value any) string {
-	t.Helper()
-	raw, err := json.Marshal(value)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(raw)
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/sparklambda/spark-lambda-cdk/constructs/sparklambda"
+	"github.com/sparklambda/spark-lambda-cdk/internal/cdktest"
 )
 
 // checkovSkips returns, by logical id, the check ids that each resource of stack skips in its Metadata, and fails
@@ -23,7 +24,7 @@ import (
 func checkovSkips(t *testing.T, stack awscdk.Stack) map[string]string {
 	t.Helper()
 	out := map[string]string{}
-	resources, _ := templateJSON(t, assertions.Template_FromStack(stack, nil))["Resources"].(map[string]any)
+	resources, _ := cdktest.TemplateJSON(t, assertions.Template_FromStack(stack, nil))["Resources"].(map[string]any)
 	for id, value := range resources {
 		metadata, _ := value.(map[string]any)["Metadata"].(map[string]any)
 		checkov, ok := metadata["checkov"].(map[string]any)
@@ -130,7 +131,7 @@ func TestAddCheckovSkip(t *testing.T) {
 	sparklambda.AddCheckovSkip(queue, "CKV_AWS_999", "another check, kept when CKV_AWS_27 is skipped again")
 	sparklambda.AddCheckovSkip(queue, "CKV_AWS_27", "second reason, which replaces the first one")
 
-	metadata := templateJSON(t, assertions.Template_FromStack(stack, nil))["Resources"].(map[string]any)
+	metadata := cdktest.TemplateJSON(t, assertions.Template_FromStack(stack, nil))["Resources"].(map[string]any)
 	for _, value := range metadata {
 		got := value.(map[string]any)["Metadata"].(map[string]any)
 		if got["team"] != "data-platform" {
@@ -138,8 +139,8 @@ func TestAddCheckovSkip(t *testing.T) {
 		}
 		want := `{"skip":[{"comment":"second reason, which replaces the first one","id":"CKV_AWS_27"},` +
 			`{"comment":"another check, kept when CKV_AWS_27 is skipped again","id":"CKV_AWS_999"}]}`
-		if jsonString(t, got["checkov"]) != want {
-			t.Errorf("checkov metadata %s, want %s", jsonString(t, got["checkov"]), want)
+		if cdktest.JSONString(t, got["checkov"]) != want {
+			t.Errorf("checkov metadata %s, want %s", cdktest.JSONString(t, got["checkov"]), want)
 		}
 	}
 	defer func() {

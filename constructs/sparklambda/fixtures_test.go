@@ -1,7 +1,6 @@
 package sparklambda_test
 
 import (
-	"encoding/json"
 	"strings"
 	"testing"
 
@@ -12,6 +11,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/sparklambda/spark-lambda-cdk/constructs/sparklambda"
+	"github.com/sparklambda/spark-lambda-cdk/internal/cdktest"
 )
 
 // optionsFixture is one stack holding a SparkLambda per option under test (one synth for all option tests).
@@ -100,7 +100,7 @@ func newOptionsFixture(t *testing.T, stack awscdk.Stack) *optionsFixture {
 func functionsByDescription(t *testing.T, template map[string]any) map[string]map[string]any {
 	t.Helper()
 	out := map[string]map[string]any{}
-	for _, fn := range resourcesOfType(t, template, "AWS::Lambda::Function") {
+	for _, fn := range cdktest.ResourcesOfType(template, "AWS::Lambda::Function") {
 		props := fn["Properties"].(map[string]any)
 		if description, ok := props["Description"].(string); ok {
 			out[description] = props
@@ -119,49 +119,18 @@ func environment(function map[string]any) map[string]any {
 // and fails the test when there is none.
 func rolePolicy(t *testing.T, template map[string]any, rolePrefix string) []map[string]any {
 	t.Helper()
-	statements := policyStatements(t, template, rolePrefix)
+	statements := cdktest.PolicyStatements(template, rolePrefix)
 	if len(statements) == 0 {
 		t.Fatalf("no policy for role %s", rolePrefix)
 	}
 	return statements
 }
 
-// assertNoS3Wildcards fails on an Allow statement that grants s3:* or any S3 action on Resource "*".
-func assertNoS3Wildcards(t *testing.T, statements []map[string]any) {
-	t.Helper()
-	for _, statement := range statements {
-		if statement["Effect"] != "Allow" {
-			continue
-		}
-		resources := asList(statement["Resource"])
-		for _, action := range asList(statement["Action"]) {
-			name := action.(string)
-			if name == "s3:*" || name == "*" {
-				t.Errorf("statement grants %s: %v", name, statement)
-			}
-			for _, resource := range resources {
-				if strings.HasPrefix(name, "s3:") && resource == "*" {
-					t.Errorf("statement grants %s on every resource: %v", name, statement)
-				}
-			}
-		}
-	}
-}
-
-func jsonString(t *testing.T, value any) string {
-	t.Helper()
-	raw, err := json.Marshal(value)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(raw)
-}
-
 // gatewayService returns the service ("s3", "dynamodb") of a gateway endpoint's Properties, whose ServiceName is
 // com.amazonaws.<region>.<service> joined from the region token.
 func gatewayService(t *testing.T, endpoint map[string]any) string {
 	t.Helper()
-	name := jsonString(t, endpoint["ServiceName"])
+	name := cdktest.JSONString(t, endpoint["ServiceName"])
 	for _, service := range []string{"s3", "dynamodb"} {
 		if strings.Contains(name, `".`+service+`"`) {
 			return service
@@ -179,15 +148,15 @@ func assertLockTableGrant(t *testing.T, template map[string]any, rolePrefix, tab
 		"dynamodb:DeleteItem"}
 	grants := 0
 	for _, statement := range rolePolicy(t, template, rolePrefix) {
-		actions := asList(statement["Action"])
+		actions := cdktest.AsList(statement["Action"])
 		if !strings.HasPrefix(actions[0].(string), "dynamodb:") {
 			continue
 		}
 		grants++
-		if jsonString(t, actions) != jsonString(t, want) {
+		if cdktest.JSONString(t, actions) != cdktest.JSONString(t, want) {
 			t.Errorf("lock-table actions = %v, want exactly %v", actions, want)
 		}
-		resources := asList(statement["Resource"])
+		resources := cdktest.AsList(statement["Resource"])
 		arn, _ := resources[0].(map[string]any)["Fn::GetAtt"].([]any)
 		if len(resources) != 1 || len(arn) != 2 || !strings.HasPrefix(arn[0].(string), tablePrefix) || arn[1] != "Arn" {
 			t.Errorf("lock-table grant is not on the table %s* only: %v", tablePrefix, statement["Resource"])

@@ -15,6 +15,7 @@ import (
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/sparklambda/spark-lambda-cdk/constructs/sparklambda"
+	"github.com/sparklambda/spark-lambda-cdk/internal/cdktest"
 )
 
 // The construct package must not load cdk-nag's jsii bundle into every program that imports it: its suppressions
@@ -74,7 +75,7 @@ func TestNagCleanConfigurations(t *testing.T) {
 	spark.AddSqsTrigger(newTestQueue(triggers, "Work", &awssqs.QueueProps{VisibilityTimeout: awscdk.Duration_Seconds(jsii.Number(3600))}), nil)
 
 	for _, stack := range []awscdk.Stack{defaults, noVpc, triggers} {
-		t.Run(*stack.StackName(), func(t *testing.T) { assertNoNagErrors(t, stack) })
+		t.Run(*stack.StackName(), func(t *testing.T) { cdktest.AssertNoNagErrors(t, stack) })
 	}
 }
 
@@ -113,7 +114,7 @@ func nagWildcardRole(scope constructs.Construct) awsiam.Role {
 func nagMetadata(t *testing.T, stack awscdk.Stack, cfnType string) map[string][]any {
 	t.Helper()
 	out := map[string][]any{}
-	for id, resource := range resourcesOfType(t, templateJSON(t, assertions.Template_FromStack(stack, nil)), cfnType) {
+	for id, resource := range cdktest.ResourcesOfType(cdktest.TemplateJSON(t, assertions.Template_FromStack(stack, nil)), cfnType) {
 		metadata, _ := resource["Metadata"].(map[string]any)
 		nag, _ := metadata["cdk_nag"].(map[string]any)
 		rules, _ := nag["rules_to_suppress"].([]any)
@@ -211,8 +212,8 @@ func TestSuppressMergesMetadata(t *testing.T) {
 			if entry["reason"] != reason {
 				t.Errorf("%s: reason %v, want %q", id, entry["reason"], reason)
 			}
-			if entry["id"] == "AwsSolutions-SQS2" && jsonString(t, entry["applies_to"]) != `["Finding::a",{"regex":"/^b$/g"}]` {
-				t.Errorf("%s: applies_to %s, want a string and a regex in cdk-nag's format", id, jsonString(t, entry["applies_to"]))
+			if entry["id"] == "AwsSolutions-SQS2" && cdktest.JSONString(t, entry["applies_to"]) != `["Finding::a",{"regex":"/^b$/g"}]` {
+				t.Errorf("%s: applies_to %s, want a string and a regex in cdk-nag's format", id, cdktest.JSONString(t, entry["applies_to"]))
 			}
 		}
 		if strings.Join(got, ",") != "AwsSolutions-SQS3,AwsSolutions-SQS4,AwsSolutions-SQS2" {

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/sparklambda/spark-lambda-cdk/constructs/sparklambda"
+	"github.com/sparklambda/spark-lambda-cdk/internal/cdktest"
 )
 
 // TestSharedVpc checks the endpoints the constructs add to a user's VPC when several SparkLambdas of different
@@ -91,18 +92,18 @@ func TestSharedVpc(t *testing.T) {
 	imported.AddSchedule("Hourly", awsevents.Schedule_Rate(awscdk.Duration_Hours(jsii.Number(1))), nil)
 
 	template := assertions.Template_FromStack(stack, nil)
-	tpl := templateJSON(t, template)
+	tpl := cdktest.TemplateJSON(t, template)
 	routeTables := func(group string) []string {
 		var ids []string
 		for _, subnet := range *vpc.SelectSubnets(&awsec2.SubnetSelection{SubnetGroupName: jsii.String(group)}).Subnets {
-			ids = append(ids, jsonString(t, stack.Resolve(subnet.RouteTable().RouteTableId())))
+			ids = append(ids, cdktest.JSONString(t, stack.Resolve(subnet.RouteTable().RouteTableId())))
 		}
 		return ids
 	}
 
 	t.Run("one gateway endpoint per service, routed from every subnet group the functions use", func(t *testing.T) {
 		endpoints := map[string][]any{}
-		for _, endpoint := range resourcesOfType(t, tpl, "AWS::EC2::VPCEndpoint") {
+		for _, endpoint := range cdktest.ResourcesOfType(tpl, "AWS::EC2::VPCEndpoint") {
 			props := endpoint["Properties"].(map[string]any)
 			if props["VpcEndpointType"] == "Gateway" {
 				service := gatewayService(t, props)
@@ -115,7 +116,7 @@ func TestSharedVpc(t *testing.T) {
 		for _, service := range []string{"s3", "dynamodb"} {
 			routed := map[string]bool{}
 			for _, id := range endpoints[service] {
-				routed[jsonString(t, id)] = true
+				routed[cdktest.JSONString(t, id)] = true
 			}
 			want := append(routeTables("app"), routeTables("spark")...)
 			if service == "s3" {
@@ -134,7 +135,7 @@ func TestSharedVpc(t *testing.T) {
 
 	t.Run("the Glue endpoint admits HTTPS from the whole VPC, not one security group", func(t *testing.T) {
 		var endpointGroups []any
-		for _, endpoint := range resourcesOfType(t, tpl, "AWS::EC2::VPCEndpoint") {
+		for _, endpoint := range cdktest.ResourcesOfType(tpl, "AWS::EC2::VPCEndpoint") {
 			props := endpoint["Properties"].(map[string]any)
 			if props["VpcEndpointType"] == "Interface" {
 				if props["PrivateDnsEnabled"] != true {
@@ -146,13 +147,13 @@ func TestSharedVpc(t *testing.T) {
 		if len(endpointGroups) != 1 {
 			t.Fatalf("want one Glue endpoint with one security group, got %v", endpointGroups)
 		}
-		group := asList(endpointGroups[0].(map[string]any)["Fn::GetAtt"])[0].(string)
-		ingress := resourcesOfType(t, tpl, "AWS::EC2::SecurityGroup")[group]["Properties"].(map[string]any)["SecurityGroupIngress"]
-		vpcCidr := jsonString(t, map[string]any{"Fn::GetAtt": []any{"Vpc8378EB38", "CidrBlock"}})
+		group := cdktest.AsList(endpointGroups[0].(map[string]any)["Fn::GetAtt"])[0].(string)
+		ingress := cdktest.ResourcesOfType(tpl, "AWS::EC2::SecurityGroup")[group]["Properties"].(map[string]any)["SecurityGroupIngress"]
+		vpcCidr := cdktest.JSONString(t, map[string]any{"Fn::GetAtt": []any{"Vpc8378EB38", "CidrBlock"}})
 		found := false
-		for _, rule := range asList(ingress) {
+		for _, rule := range cdktest.AsList(ingress) {
 			rule := rule.(map[string]any)
-			if jsonString(t, rule["CidrIp"]) == vpcCidr && rule["FromPort"] == 443.0 && rule["ToPort"] == 443.0 {
+			if cdktest.JSONString(t, rule["CidrIp"]) == vpcCidr && rule["FromPort"] == 443.0 && rule["ToPort"] == 443.0 {
 				found = true
 			}
 		}
@@ -168,7 +169,7 @@ func TestSharedVpc(t *testing.T) {
 			"NatSecurityGroup": "Spark Lambda: no inbound; outbound HTTPS (443) only, to the S3 prefix list, " +
 				"any IPv4 address (the Glue API through the VPC route)",
 		}
-		for id, group := range resourcesOfType(t, tpl, "AWS::EC2::SecurityGroup") {
+		for id, group := range cdktest.ResourcesOfType(tpl, "AWS::EC2::SecurityGroup") {
 			for prefix, description := range want {
 				if strings.HasPrefix(id, prefix) && group["Properties"].(map[string]any)["GroupDescription"] != description {
 					t.Errorf("%s description = %q, want %q", id, group["Properties"].(map[string]any)["GroupDescription"], description)
@@ -185,7 +186,7 @@ func TestSharedVpc(t *testing.T) {
 		template.HasResourceProperties(jsii.String("AWS::DynamoDB::Table"), map[string]any{
 			"SSESpecification": map[string]any{"SSEEnabled": true, "SSEType": "KMS", "KMSMasterKeyId": keyArn},
 		})
-		policy := jsonString(t, resourcesOfType(t, tpl, "AWS::KMS::Key")["Key961B73FD"]["Properties"].(map[string]any)["KeyPolicy"])
+		policy := cdktest.JSONString(t, cdktest.ResourcesOfType(tpl, "AWS::KMS::Key")["Key961B73FD"]["Properties"].(map[string]any)["KeyPolicy"])
 		for _, fragment := range []string{`"logs.",{"Ref":"AWS::Region"},".amazonaws.com"`, `kms:EncryptionContext:aws:logs:arn`,
 			`"Service":"events.amazonaws.com"`, `"aws:SourceAccount":{"Ref":"AWS::AccountId"}`} {
 			if !strings.Contains(policy, fragment) {
@@ -196,8 +197,8 @@ func TestSharedVpc(t *testing.T) {
 
 	t.Run("KMS grants stay on the keys' ARNs", func(t *testing.T) {
 		for _, statement := range rolePolicy(t, tpl, "AppRole") {
-			for _, action := range asList(statement["Action"]) {
-				if strings.HasPrefix(action.(string), "kms:") && jsonString(t, statement["Resource"]) == `"*"` {
+			for _, action := range cdktest.AsList(statement["Action"]) {
+				if strings.HasPrefix(action.(string), "kms:") && cdktest.JSONString(t, statement["Resource"]) == `"*"` {
 					t.Errorf("KMS action %s on every resource: %v", action, statement)
 				}
 			}
@@ -207,7 +208,7 @@ func TestSharedVpc(t *testing.T) {
 	t.Run("an imported EncryptionKey: warnings that its policy must allow CloudWatch Logs and EventBridge", func(t *testing.T) {
 		warnings := assertions.Annotations_FromStack(stack).FindWarning(jsii.String("/SharedVpc/ImportedKey"),
 			assertions.Match_StringLikeRegexp(jsii.String("TeamKey is imported")))
-		text := jsonString(t, warnings)
+		text := cdktest.JSONString(t, warnings)
 		for _, fragment := range []string{"must allow CloudWatch Logs", "EventBridge (events.amazonaws.com)"} {
 			if !strings.Contains(text, fragment) {
 				t.Errorf("no warning about %s: %s", fragment, text)
@@ -215,5 +216,5 @@ func TestSharedVpc(t *testing.T) {
 		}
 	})
 
-	t.Run("cdk-nag", func(t *testing.T) { assertNoNagErrors(t, stack) })
+	t.Run("cdk-nag", func(t *testing.T) { cdktest.AssertNoNagErrors(t, stack) })
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/sparklambda/spark-lambda-cdk/constructs/sparklambda"
+	"github.com/sparklambda/spark-lambda-cdk/internal/cdktest"
 )
 
 // TestDefaults synthesizes one SparkLambda with default props once and checks what a platform team relies on.
@@ -21,7 +22,7 @@ func TestDefaults(t *testing.T) {
 		ScriptPath: writeScript(t),
 	})
 	template := assertions.Template_FromStack(stack, nil)
-	tpl := templateJSON(t, template)
+	tpl := cdktest.TemplateJSON(t, template)
 
 	t.Run("function", func(t *testing.T) {
 		template.ResourceCountIs(jsii.String("AWS::Lambda::Function"), jsii.Number(2)) // ours + the prefix-list lookup provider
@@ -38,7 +39,7 @@ func TestDefaults(t *testing.T) {
 			}},
 			"VpcConfig": map[string]any{"SubnetIds": assertions.Match_AnyValue(), "SecurityGroupIds": assertions.Match_AnyValue()},
 		})
-		for _, fn := range resourcesOfType(t, tpl, "AWS::Lambda::Function") {
+		for _, fn := range cdktest.ResourcesOfType(tpl, "AWS::Lambda::Function") {
 			props := fn["Properties"].(map[string]any)
 			if props["PackageType"] == "Image" {
 				if _, reserved := props["ReservedConcurrentExecutions"]; reserved {
@@ -65,13 +66,13 @@ func TestDefaults(t *testing.T) {
 			"ServiceName":     assertions.Match_AnyValue(),
 		})
 		template.HasResourceProperties(jsii.String("AWS::EC2::FlowLog"), map[string]any{"TrafficType": "ALL"})
-		for id, route := range resourcesOfType(t, tpl, "AWS::EC2::Route") {
+		for id, route := range cdktest.ResourcesOfType(tpl, "AWS::EC2::Route") {
 			t.Errorf("isolated subnets must have no routes besides local and the endpoint, found %s: %v", id, route)
 		}
 	})
 
 	t.Run("security group: no inbound, 443 to the S3 and DynamoDB prefix lists only", func(t *testing.T) {
-		for id, sg := range resourcesOfType(t, tpl, "AWS::EC2::SecurityGroup") {
+		for id, sg := range cdktest.ResourcesOfType(tpl, "AWS::EC2::SecurityGroup") {
 			props := sg["Properties"].(map[string]any)
 			if _, ok := props["SecurityGroupIngress"]; ok {
 				t.Errorf("%s has inbound rules: %v", id, props["SecurityGroupIngress"])
@@ -82,7 +83,7 @@ func TestDefaults(t *testing.T) {
 		}
 		template.ResourceCountIs(jsii.String("AWS::EC2::SecurityGroupIngress"), jsii.Number(0))
 		lookups := map[string]bool{}
-		for id, rule := range resourcesOfType(t, tpl, "AWS::EC2::SecurityGroupEgress") {
+		for id, rule := range cdktest.ResourcesOfType(tpl, "AWS::EC2::SecurityGroupEgress") {
 			props := rule["Properties"].(map[string]any)
 			if props["IpProtocol"] != "tcp" || props["FromPort"] != 443.0 || props["ToPort"] != 443.0 {
 				t.Errorf("egress %s is not HTTPS only: %v", id, props)
@@ -99,7 +100,7 @@ func TestDefaults(t *testing.T) {
 		// Each lookup asks for its own service's list in the stack's region.
 		services := ""
 		for id := range lookups {
-			services += jsonString(t, tpl["Resources"].(map[string]any)[id].(map[string]any)["Properties"])
+			services += cdktest.JSONString(t, tpl["Resources"].(map[string]any)[id].(map[string]any)["Properties"])
 		}
 		for _, want := range []string{`".s3\"]`, `".dynamodb\"]`} {
 			if !strings.Contains(services, want) {
@@ -112,7 +113,7 @@ func TestDefaults(t *testing.T) {
 		if spark.CommitCoordination != sparklambda.CommitCoordinationDynamoDB || spark.LockTable == nil {
 			t.Fatalf("CommitCoordination = %q, LockTable = %v; want dynamodb and a table", spark.CommitCoordination, spark.LockTable)
 		}
-		tables := resourcesOfType(t, tpl, "AWS::DynamoDB::Table")
+		tables := cdktest.ResourcesOfType(tpl, "AWS::DynamoDB::Table")
 		if len(tables) != 1 {
 			t.Fatalf("want 1 lock table, got %d", len(tables))
 		}
@@ -130,7 +131,7 @@ func TestDefaults(t *testing.T) {
 				"PointInTimeRecoverySpecification": `{"PointInTimeRecoveryEnabled":true}`,
 			}
 			for key, value := range want {
-				if got := jsonString(t, props[key]); got != value {
+				if got := cdktest.JSONString(t, props[key]); got != value {
 					t.Errorf("lock table %s = %s, want %s", key, got, value)
 				}
 			}
@@ -146,7 +147,7 @@ func TestDefaults(t *testing.T) {
 
 	t.Run("created VPC: DynamoDB gateway endpoint for the lock table", func(t *testing.T) {
 		services := map[string]int{}
-		for _, endpoint := range resourcesOfType(t, tpl, "AWS::EC2::VPCEndpoint") {
+		for _, endpoint := range cdktest.ResourcesOfType(tpl, "AWS::EC2::VPCEndpoint") {
 			props := endpoint["Properties"].(map[string]any)
 			if props["VpcEndpointType"] == "Gateway" {
 				services[gatewayService(t, props)]++
@@ -158,25 +159,25 @@ func TestDefaults(t *testing.T) {
 	})
 
 	t.Run("role: script object only, ENIs, own log group, no S3 wildcard", func(t *testing.T) {
-		assertNoS3Wildcards(t, policyStatements(t, tpl, ""))
+		cdktest.AssertNoS3Wildcards(t, "role policy", cdktest.PolicyStatements(tpl, ""))
 		statements := rolePolicy(t, tpl, "SparkRole")
 		var sawScript, sawEni, sawLogs bool
 		for _, statement := range statements {
-			actions := asList(statement["Action"])
+			actions := cdktest.AsList(statement["Action"])
 			switch {
 			case statement["Sid"] == "ReadSparkScript":
 				sawScript = true
 				if len(actions) != 1 || actions[0] != "s3:GetObject" {
 					t.Errorf("script statement grants %v, want only s3:GetObject", actions)
 				}
-				if resource := jsonString(t, statement["Resource"]); !strings.Contains(resource, ".py") {
+				if resource := cdktest.JSONString(t, statement["Resource"]); !strings.Contains(resource, ".py") {
 					t.Errorf("script statement is not limited to the script object: %s", resource)
 				}
 			case statement["Sid"] == "LambdaVpcNetworkInterfaces":
 				sawEni = true
 			case actions[0] == "logs:CreateLogStream":
 				sawLogs = true
-				if !strings.Contains(jsonString(t, statement["Resource"]), "SparkLogGroup") {
+				if !strings.Contains(cdktest.JSONString(t, statement["Resource"]), "SparkLogGroup") {
 					t.Errorf("log permissions are not limited to the function's log group: %v", statement["Resource"])
 				}
 			}
@@ -199,17 +200,17 @@ func TestDefaults(t *testing.T) {
 	})
 
 	t.Run("function waits for its role policy", func(t *testing.T) {
-		for _, fn := range resourcesOfType(t, tpl, "AWS::Lambda::Function") {
+		for _, fn := range cdktest.ResourcesOfType(tpl, "AWS::Lambda::Function") {
 			if fn["Properties"].(map[string]any)["PackageType"] != "Image" {
 				continue
 			}
-			if !strings.Contains(jsonString(t, fn["DependsOn"]), "SparkRoleDefaultPolicy") {
+			if !strings.Contains(cdktest.JSONString(t, fn["DependsOn"]), "SparkRoleDefaultPolicy") {
 				t.Errorf("function does not depend on the role policy (Lambda checks ENI permissions at create): %v", fn["DependsOn"])
 			}
 		}
 	})
 
-	t.Run("cdk-nag", func(t *testing.T) { assertNoNagErrors(t, stack) })
+	t.Run("cdk-nag", func(t *testing.T) { cdktest.AssertNoNagErrors(t, stack) })
 }
 
 // TestOptions synthesizes one stack with a SparkLambda per option and checks each option's effect.
@@ -218,7 +219,7 @@ func TestOptions(t *testing.T) {
 	stack := awscdk.NewStack(app, jsii.String("Options"), nil)
 	fixture := newOptionsFixture(t, stack)
 	template := assertions.Template_FromStack(stack, nil)
-	tpl := templateJSON(t, template)
+	tpl := cdktest.TemplateJSON(t, template)
 	functions := functionsByDescription(t, tpl)
 
 	t.Run("sizes, reserved concurrency, name and environment", func(t *testing.T) {
@@ -240,7 +241,7 @@ func TestOptions(t *testing.T) {
 
 	t.Run("log retention and AZs of a created VPC", func(t *testing.T) {
 		retention := map[string]any{}
-		for id, group := range resourcesOfType(t, tpl, "AWS::Logs::LogGroup") {
+		for id, group := range cdktest.ResourcesOfType(tpl, "AWS::Logs::LogGroup") {
 			retention[id] = group["Properties"].(map[string]any)["RetentionInDays"]
 		}
 		for _, id := range []string{"SizedLogGroup", "SizedFlowLogGroup", "NoVpcLogGroup"} {
@@ -262,7 +263,7 @@ func TestOptions(t *testing.T) {
 			}
 		}
 		subnets := 0
-		for id := range resourcesOfType(t, tpl, "AWS::EC2::Subnet") {
+		for id := range cdktest.ResourcesOfType(tpl, "AWS::EC2::Subnet") {
 			if strings.HasPrefix(id, "SizedVpc") {
 				subnets++
 			}
@@ -293,14 +294,14 @@ func TestOptions(t *testing.T) {
 		if fixture.noVpc == nil {
 			t.Fatal("fixture not built")
 		}
-		subnets := jsonString(t, functions["existing"]["VpcConfig"])
+		subnets := cdktest.JSONString(t, functions["existing"]["VpcConfig"])
 		if !strings.Contains(subnets, "UserVpcapp") {
 			t.Errorf("function is not in the selected subnets of the user's VPC: %s", subnets)
 		}
 		endpoints := map[string]int{}
-		for _, endpoint := range resourcesOfType(t, tpl, "AWS::EC2::VPCEndpoint") {
+		for _, endpoint := range cdktest.ResourcesOfType(tpl, "AWS::EC2::VPCEndpoint") {
 			props := endpoint["Properties"].(map[string]any)
-			if props["VpcEndpointType"] == "Gateway" && strings.Contains(jsonString(t, props["VpcId"]), "UserVpc") {
+			if props["VpcEndpointType"] == "Gateway" && strings.Contains(cdktest.JSONString(t, props["VpcId"]), "UserVpc") {
 				endpoints[gatewayService(t, props)]++
 			}
 		}
@@ -317,8 +318,8 @@ func TestOptions(t *testing.T) {
 		}
 		var glueResources string
 		for _, statement := range rolePolicy(t, tpl, "GlueRole") {
-			if strings.HasPrefix(asList(statement["Action"])[0].(string), "glue:") {
-				glueResources += jsonString(t, statement["Resource"])
+			if strings.HasPrefix(cdktest.AsList(statement["Action"])[0].(string), "glue:") {
+				glueResources += cdktest.JSONString(t, statement["Resource"])
 			}
 		}
 		for _, want := range []string{":catalog", ":database/analytics", ":table/analytics/*"} {
@@ -330,10 +331,10 @@ func TestOptions(t *testing.T) {
 			t.Errorf("Glue granted on every resource: %s", glueResources)
 		}
 		glueEndpoints := map[string]int{}
-		for id, endpoint := range resourcesOfType(t, tpl, "AWS::EC2::VPCEndpoint") {
+		for id, endpoint := range cdktest.ResourcesOfType(tpl, "AWS::EC2::VPCEndpoint") {
 			props := endpoint["Properties"].(map[string]any)
-			if props["VpcEndpointType"] == "Interface" && strings.Contains(jsonString(t, props["ServiceName"]), ".glue") {
-				glueEndpoints[jsonString(t, props["VpcId"])]++
+			if props["VpcEndpointType"] == "Interface" && strings.Contains(cdktest.JSONString(t, props["ServiceName"]), ".glue") {
+				glueEndpoints[cdktest.JSONString(t, props["VpcId"])]++
 				if !strings.HasPrefix(id, "GlueVpc") && !strings.HasPrefix(id, "UserVpc") {
 					t.Errorf("Glue endpoint %s is in an unexpected VPC", id)
 				}
@@ -353,14 +354,14 @@ func TestOptions(t *testing.T) {
 	t.Run("Glue in the user's VPC without an endpoint: HTTPS egress through the VPC's route", func(t *testing.T) {
 		// Egress to a CIDR sits inline in the security group; to a prefix list or a group, in its own resource.
 		egress := map[string][]string{}
-		for id, group := range resourcesOfType(t, tpl, "AWS::EC2::SecurityGroup") {
-			for _, rule := range asList(group["Properties"].(map[string]any)["SecurityGroupEgress"]) {
+		for id, group := range cdktest.ResourcesOfType(tpl, "AWS::EC2::SecurityGroup") {
+			for _, rule := range cdktest.AsList(group["Properties"].(map[string]any)["SecurityGroupEgress"]) {
 				if rule, ok := rule.(map[string]any); ok {
 					egress[id] = append(egress[id], fmt.Sprintf("%v:%v", rule["CidrIp"], rule["FromPort"]))
 				}
 			}
 		}
-		for _, rule := range resourcesOfType(t, tpl, "AWS::EC2::SecurityGroupEgress") {
+		for _, rule := range cdktest.ResourcesOfType(tpl, "AWS::EC2::SecurityGroupEgress") {
 			props := rule["Properties"].(map[string]any)
 			group := props["GroupId"].(map[string]any)["Fn::GetAtt"].([]any)[0].(string)
 			egress[group] = append(egress[group], fmt.Sprintf("other:%v", props["FromPort"]))
@@ -378,7 +379,7 @@ func TestOptions(t *testing.T) {
 
 	t.Run("commit coordination per format: lock table schema, grant, environment", func(t *testing.T) {
 		tables := map[string]map[string]any{}
-		for id, table := range resourcesOfType(t, tpl, "AWS::DynamoDB::Table") {
+		for id, table := range cdktest.ResourcesOfType(tpl, "AWS::DynamoDB::Table") {
 			tables[id] = table["Properties"].(map[string]any)
 		}
 		lockTable := func(prefix string) map[string]any {
@@ -410,7 +411,7 @@ func TestOptions(t *testing.T) {
 					t.Errorf("%s (%s) has a lock table: %v %v", c.description, c.coordination, table, env["SPARK_LAMBDA_LOCK_TABLE"])
 				}
 				for _, statement := range rolePolicy(t, tpl, c.prefix+"Role") {
-					if strings.Contains(jsonString(t, statement["Action"]), "dynamodb:") {
+					if strings.Contains(cdktest.JSONString(t, statement["Action"]), "dynamodb:") {
 						t.Errorf("%s (%s) may use DynamoDB: %v", c.description, c.coordination, statement)
 					}
 				}
@@ -420,7 +421,7 @@ func TestOptions(t *testing.T) {
 				t.Errorf("%s: no lock table %sLockTable*", c.description, c.prefix)
 				continue
 			}
-			if got := jsonString(t, table["KeySchema"]); got != c.keySchema {
+			if got := cdktest.JSONString(t, table["KeySchema"]); got != c.keySchema {
 				t.Errorf("%s: KeySchema = %s, want %s", c.description, got, c.keySchema)
 			}
 			ttl := ""
@@ -430,7 +431,7 @@ func TestOptions(t *testing.T) {
 			if ttl != c.ttl {
 				t.Errorf("%s: TTL attribute = %q, want %q", c.description, ttl, c.ttl)
 			}
-			if ref := jsonString(t, env["SPARK_LAMBDA_LOCK_TABLE"]); !strings.HasPrefix(ref, `{"Ref":"`+c.prefix+"LockTable") {
+			if ref := cdktest.JSONString(t, env["SPARK_LAMBDA_LOCK_TABLE"]); !strings.HasPrefix(ref, `{"Ref":"`+c.prefix+"LockTable") {
 				t.Errorf("%s: SPARK_LAMBDA_LOCK_TABLE = %s", c.description, ref)
 			}
 			assertLockTableGrant(t, tpl, c.prefix+"Role", c.prefix+"LockTable")
@@ -442,9 +443,9 @@ func TestOptions(t *testing.T) {
 
 	t.Run("DynamoDB egress from the user's VPC with and without the endpoint; none without a lock table", func(t *testing.T) {
 		toDynamoDB := map[string]bool{}
-		for _, rule := range resourcesOfType(t, tpl, "AWS::EC2::SecurityGroupEgress") {
+		for _, rule := range cdktest.ResourcesOfType(tpl, "AWS::EC2::SecurityGroupEgress") {
 			props := rule["Properties"].(map[string]any)
-			if strings.Contains(jsonString(t, props["DestinationPrefixListId"]), "SparkLambdaDynamoDBPrefixList") {
+			if strings.Contains(cdktest.JSONString(t, props["DestinationPrefixListId"]), "SparkLambdaDynamoDBPrefixList") {
 				group := props["GroupId"].(map[string]any)["Fn::GetAtt"].([]any)[0].(string)
 				toDynamoDB[strings.SplitN(group, "SecurityGroup", 2)[0]] = true
 			}
@@ -466,18 +467,18 @@ func TestOptions(t *testing.T) {
 		if env["SPARK_LAMBDA_ICEBERG_CATALOG"] != "hadoop" {
 			t.Errorf("SPARK_LAMBDA_ICEBERG_CATALOG = %v, want hadoop", env["SPARK_LAMBDA_ICEBERG_CATALOG"])
 		}
-		if !strings.Contains(jsonString(t, env["SPARK_LAMBDA_WAREHOUSE"]), "/lake/") {
+		if !strings.Contains(cdktest.JSONString(t, env["SPARK_LAMBDA_WAREHOUSE"]), "/lake/") {
 			t.Errorf("SPARK_LAMBDA_WAREHOUSE = %v", env["SPARK_LAMBDA_WAREHOUSE"])
 		}
 	})
 
 	t.Run("grants: input read-only, table read-write, both prefix-scoped", func(t *testing.T) {
 		statements := rolePolicy(t, tpl, "WarehouseRole")
-		assertNoS3Wildcards(t, statements)
+		cdktest.AssertNoS3Wildcards(t, "role policy", statements)
 		var readOnly, readWrite string
 		for _, statement := range statements {
-			actions := jsonString(t, statement["Action"])
-			resources := jsonString(t, statement["Resource"])
+			actions := cdktest.JSONString(t, statement["Action"])
+			resources := cdktest.JSONString(t, statement["Resource"])
 			switch {
 			case strings.Contains(actions, "s3:PutObject"):
 				readWrite += resources
@@ -501,7 +502,7 @@ func TestOptions(t *testing.T) {
 		found := false
 		for _, statement := range rolePolicy(t, tpl, "ExistingRole") {
 			if statement["Sid"] == "ReadSparkScript" {
-				found = strings.Contains(jsonString(t, statement["Resource"]), "team-scripts/jobs/etl.py")
+				found = strings.Contains(cdktest.JSONString(t, statement["Resource"]), "team-scripts/jobs/etl.py")
 			}
 		}
 		if !found {
@@ -514,10 +515,10 @@ func TestOptions(t *testing.T) {
 			t.Fatal("functions given the same image do not share it")
 		}
 		images := map[string]bool{}
-		for _, fn := range resourcesOfType(t, tpl, "AWS::Lambda::Function") {
+		for _, fn := range cdktest.ResourcesOfType(tpl, "AWS::Lambda::Function") {
 			props := fn["Properties"].(map[string]any)
 			if props["PackageType"] == "Image" {
-				images[jsonString(t, props["Code"])] = true
+				images[cdktest.JSONString(t, props["Code"])] = true
 			}
 		}
 		// DELTA (default + sized + shared) and ICEBERG (glue, warehouse) and HUDI (novpc, existing).
@@ -526,5 +527,5 @@ func TestOptions(t *testing.T) {
 		}
 	})
 
-	t.Run("cdk-nag", func(t *testing.T) { assertNoNagErrors(t, stack) })
+	t.Run("cdk-nag", func(t *testing.T) { cdktest.AssertNoNagErrors(t, stack) })
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/sparklambda/spark-lambda-cdk/constructs/sparklambda"
+	"github.com/sparklambda/spark-lambda-cdk/internal/cdktest"
 )
 
 // TestTriggers synthesizes one stack with every trigger helper wired to one function (and a second function with
@@ -75,7 +76,7 @@ func TestTriggers(t *testing.T) {
 	own.AddSchedule("Hourly", awsevents.Schedule_Rate(awscdk.Duration_Hours(jsii.Number(1))), nil)
 
 	template := assertions.Template_FromStack(stack, nil)
-	tpl := templateJSON(t, template)
+	tpl := cdktest.TemplateJSON(t, template)
 	failureQueue := getAtt(t, tpl, "JobFailureQueue", "Arn")
 
 	t.Run("failure queue: encrypted, TLS only, 14 days, retained, exposed", func(t *testing.T) {
@@ -83,7 +84,7 @@ func TestTriggers(t *testing.T) {
 			t.Fatalf("FailureQueue = %v / %v: want the created queue and the team's queue", spark.FailureQueue, own.FailureQueue)
 		}
 		queues := 0
-		for id, queue := range resourcesOfType(t, tpl, "AWS::SQS::Queue") {
+		for id, queue := range cdktest.ResourcesOfType(tpl, "AWS::SQS::Queue") {
 			if !strings.HasPrefix(id, "JobFailureQueue") {
 				if strings.HasPrefix(id, "Own") {
 					t.Errorf("a failure queue was created although FailureQueue was given: %s", id)
@@ -103,8 +104,8 @@ func TestTriggers(t *testing.T) {
 			t.Errorf("want 1 failure queue, got %d", queues)
 		}
 		denied := false
-		for _, policy := range resourcesOfType(t, tpl, "AWS::SQS::QueuePolicy") {
-			document := jsonString(t, policy["Properties"])
+		for _, policy := range cdktest.ResourcesOfType(tpl, "AWS::SQS::QueuePolicy") {
+			document := cdktest.JSONString(t, policy["Properties"])
 			if strings.Contains(document, "JobFailureQueue") && strings.Contains(document, `"aws:SecureTransport":"false"`) &&
 				strings.Contains(document, `"Effect":"Deny"`) {
 				denied = true
@@ -116,19 +117,19 @@ func TestTriggers(t *testing.T) {
 	})
 
 	t.Run("async invocations: retries, maximum age, failures to the queue", func(t *testing.T) {
-		configs := resourcesOfType(t, tpl, "AWS::Lambda::EventInvokeConfig")
+		configs := cdktest.ResourcesOfType(tpl, "AWS::Lambda::EventInvokeConfig")
 		want := map[string]string{
 			"JobFunction": `{"DestinationConfig":{"OnFailure":{"Destination":` + failureQueue + `}},"MaximumEventAgeInSeconds":21600,"MaximumRetryAttempts":2}`,
 			"OwnFunction": `{"DestinationConfig":{"OnFailure":{"Destination":` + getAtt(t, tpl, "TeamFailures", "Arn") + `}},"MaximumEventAgeInSeconds":120,"MaximumRetryAttempts":0}`,
 		}
 		for id, config := range configs {
 			props := config["Properties"].(map[string]any)
-			function := jsonString(t, props["FunctionName"])
+			function := cdktest.JSONString(t, props["FunctionName"])
 			for prefix, expected := range want {
 				if strings.Contains(function, prefix) {
 					delete(props, "FunctionName")
 					delete(props, "Qualifier")
-					if got := jsonString(t, props); got != expected {
+					if got := cdktest.JSONString(t, props); got != expected {
 						t.Errorf("%s event-invoke config = %s, want %s", id, got, expected)
 					}
 					delete(want, prefix)
@@ -140,7 +141,7 @@ func TestTriggers(t *testing.T) {
 		}
 		sends := false
 		for _, statement := range rolePolicy(t, tpl, "JobRole") {
-			if strings.Contains(jsonString(t, statement["Action"]), "sqs:SendMessage") && jsonString(t, statement["Resource"]) == failureQueue {
+			if strings.Contains(cdktest.JSONString(t, statement["Action"]), "sqs:SendMessage") && cdktest.JSONString(t, statement["Resource"]) == failureQueue {
 				sends = true
 			}
 		}
@@ -151,9 +152,9 @@ func TestTriggers(t *testing.T) {
 
 	t.Run("S3: notifications for a defined and an imported bucket, read grant on each prefix", func(t *testing.T) {
 		notifications := map[string]string{}
-		for _, resource := range resourcesOfType(t, tpl, "Custom::S3BucketNotifications") {
+		for _, resource := range cdktest.ResourcesOfType(tpl, "Custom::S3BucketNotifications") {
 			props := resource["Properties"].(map[string]any)
-			notifications[jsonString(t, props["BucketName"])] = jsonString(t, props)
+			notifications[cdktest.JSONString(t, props["BucketName"])] = cdktest.JSONString(t, props)
 		}
 		if len(notifications) != 2 {
 			t.Fatalf("want notifications on 2 buckets, got %v", notifications)
@@ -174,7 +175,7 @@ func TestTriggers(t *testing.T) {
 		}
 		read := ""
 		for _, statement := range rolePolicy(t, tpl, "JobRole") {
-			read += jsonString(t, statement["Resource"])
+			read += cdktest.JSONString(t, statement["Resource"])
 		}
 		for _, want := range []string{"/incoming/*", "partner-drops/orders/*"} {
 			if !strings.Contains(read, want) {
@@ -190,7 +191,7 @@ func TestTriggers(t *testing.T) {
 
 	t.Run("schedule: event, EventBridge retries and dead-letter queue", func(t *testing.T) {
 		rules := map[string]map[string]any{}
-		for id, rule := range resourcesOfType(t, tpl, "AWS::Events::Rule") {
+		for id, rule := range cdktest.ResourcesOfType(tpl, "AWS::Events::Rule") {
 			rules[id] = rule["Properties"].(map[string]any)
 		}
 		if len(rules) != 2 {
@@ -209,7 +210,7 @@ func TestTriggers(t *testing.T) {
 					t.Errorf("schedule sends %v", input)
 				}
 			}
-			if got := jsonString(t, target["DeadLetterConfig"]); got != `{"Arn":`+queue+`}` {
+			if got := cdktest.JSONString(t, target["DeadLetterConfig"]); got != `{"Arn":`+queue+`}` {
 				t.Errorf("%s DeadLetterConfig = %s, want the failure queue %s", id, got, queue)
 			}
 			retry := target["RetryPolicy"].(map[string]any)
@@ -222,8 +223,8 @@ func TestTriggers(t *testing.T) {
 		})
 		// EventBridge may send to the created failure queue (the CDK adds this to a queue of the same stack).
 		allowed := false
-		for _, policy := range resourcesOfType(t, tpl, "AWS::SQS::QueuePolicy") {
-			document := jsonString(t, policy["Properties"])
+		for _, policy := range cdktest.ResourcesOfType(tpl, "AWS::SQS::QueuePolicy") {
+			document := cdktest.JSONString(t, policy["Properties"])
 			if strings.Contains(document, "JobFailureQueue") && strings.Contains(document, `"Service":"events.amazonaws.com"`) {
 				allowed = true
 			}
@@ -251,7 +252,7 @@ func TestTriggers(t *testing.T) {
 	t.Run("SQS: warnings for a queue without DLQ and an imported queue", func(t *testing.T) {
 		warnings := ""
 		for _, warning := range *assertions.Annotations_FromStack(stack).FindWarning(jsii.String("*"), assertions.Match_AnyValue()) {
-			warnings += jsonString(t, warning.Entry.Data) + "\n"
+			warnings += cdktest.JSONString(t, warning.Entry.Data) + "\n"
 		}
 		for _, want := range []string{
 			"queue Triggers/NoDlq has no dead-letter queue",
@@ -298,7 +299,7 @@ func TestTriggers(t *testing.T) {
 		})
 	})
 
-	t.Run("cdk-nag", func(t *testing.T) { assertNoNagErrors(t, stack) })
+	t.Run("cdk-nag", func(t *testing.T) { cdktest.AssertNoNagErrors(t, stack) })
 }
 
 // newTestQueue is an encrypted, TLS-only queue with the cdk-nag findings of a test fixture documented.
@@ -318,7 +319,7 @@ func newTestQueue(stack awscdk.Stack, id string, props *awssqs.QueueProps) awssq
 func eventSourceMappings(t *testing.T, template map[string]any) map[string]map[string]any {
 	t.Helper()
 	out := map[string]map[string]any{}
-	for _, mapping := range resourcesOfType(t, template, "AWS::Lambda::EventSourceMapping") {
+	for _, mapping := range cdktest.ResourcesOfType(template, "AWS::Lambda::EventSourceMapping") {
 		props := mapping["Properties"].(map[string]any)
 		if topics, ok := props["Topics"].([]any); ok {
 			out["kafka:"+topics[0].(string)] = props
@@ -349,7 +350,7 @@ func assertProperties(t *testing.T, what string, props map[string]any, want map[
 		t.Fatalf("no %s", what)
 	}
 	for key, value := range want {
-		if got := jsonString(t, props[key]); got != value {
+		if got := cdktest.JSONString(t, props[key]); got != value {
 			t.Errorf("%s %s = %s, want %s", what, key, got, value)
 		}
 	}
@@ -369,5 +370,5 @@ func getAtt(t *testing.T, template map[string]any, prefix, attribute string) str
 	if len(found) != 1 {
 		t.Fatalf("want one resource %s*, got %v", prefix, found)
 	}
-	return jsonString(t, map[string]any{"Fn::GetAtt": []any{found[0], attribute}})
+	return cdktest.JSONString(t, map[string]any{"Fn::GetAtt": []any{found[0], attribute}})
 }

@@ -1,7 +1,6 @@
 package consumer_test
 
 import (
-	"encoding/json"
 	"os"
 	"strings"
 	"testing"
@@ -11,46 +10,9 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/sparklambda/spark-lambda-cdk/constructs/sparklambda"
+	"github.com/sparklambda/spark-lambda-cdk/internal/cdktest"
 	"github.com/sparklambda/spark-lambda-cdk/test/consumer"
 )
-
-// resources is a synthesized template's Resources, as plain JSON values.
-type resources map[string]struct {
-	Type       string
-	Properties map[string]any
-}
-
-// ofType returns the resources of one CloudFormation type, by logical id.
-func (r resources) ofType(cfnType string) map[string]map[string]any {
-	out := map[string]map[string]any{}
-	for id, resource := range r {
-		if resource.Type == cfnType {
-			out[id] = resource.Properties
-		}
-	}
-	return out
-}
-
-// logicalID returns the logical id a {"Ref": id} or {"Fn::GetAtt": [id, ...]} points at, or "".
-func logicalID(value any) string {
-	object, _ := value.(map[string]any)
-	if ref, ok := object["Ref"].(string); ok {
-		return ref
-	}
-	if getAtt, ok := object["Fn::GetAtt"].([]any); ok {
-		return getAtt[0].(string)
-	}
-	return ""
-}
-
-func canonical(t *testing.T, value any) string {
-	t.Helper()
-	raw, err := json.Marshal(value)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(raw)
-}
 
 // TestConsumerApp synthesizes the consumer app once and checks what a platform team relies on.
 func TestConsumerApp(t *testing.T) {
@@ -62,14 +24,10 @@ func TestConsumerApp(t *testing.T) {
 	app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(outdir)})
 	c := consumer.Build(app, "../../assets/scripts/table_job.py")
 	template := assertions.Template_FromStack(c.Stack, nil)
-	var document struct{ Resources resources }
-	if err := json.Unmarshal([]byte(canonical(t, template.ToJSON())), &document); err != nil {
-		t.Fatal(err)
-	}
-	tpl := document.Resources
-	ingestID := logicalID(c.Stack.Resolve(c.Ingest.Function.FunctionArn()))
-	curateID := logicalID(c.Stack.Resolve(c.Curate.Function.FunctionArn()))
-	functions := tpl.ofType("AWS::Lambda::Function")
+	tpl := cdktest.TemplateJSON(t, template)
+	ingestID := cdktest.LogicalID(c.Stack.Resolve(c.Ingest.Function.FunctionArn()))
+	curateID := cdktest.LogicalID(c.Stack.Resolve(c.Curate.Function.FunctionArn()))
+	functions := cdktest.PropertiesOfType(tpl, "AWS::Lambda::Function")
 	ingest, curate := functions[ingestID], functions[curateID]
 
 	t.Run("cdk-nag AwsSolutions: no unsuppressed finding", func(t *testing.T) {
@@ -82,11 +40,11 @@ func TestConsumerApp(t *testing.T) {
 
 	t.Run("the S3 gateway endpoint is routed from both functions' subnets", func(t *testing.T) {
 		routeTableOf := map[string]string{} // subnet logical id -> route table logical id
-		for _, association := range tpl.ofType("AWS::EC2::SubnetRouteTableAssociation") {
-			routeTableOf[logicalID(association["SubnetId"])] = logicalID(association["RouteTableId"])
+		for _, association := range cdktest.PropertiesOfType(tpl, "AWS::EC2::SubnetRouteTableAssociation") {
+			routeTableOf[cdktest.LogicalID(association["SubnetId"])] = cdktest.LogicalID(association["RouteTableId"])
 		}
 		var gateways []map[string]any
-		for _, endpoint := range tpl.ofType("AWS::EC2::VPCEndpoint") {
+		for _, endpoint := range cdktest.PropertiesOfType(tpl, "AWS::EC2::VPCEndpoint") {
 			if endpoint["VpcEndpointType"] == "Gateway" {
 				gateways = append(gateways, endpoint)
 			}
@@ -96,7 +54,7 @@ func TestConsumerApp(t *testing.T) {
 		}
 		routed := map[string]bool{}
 		for _, id := range gateways[0]["RouteTableIds"].([]any) {
-			routed[logicalID(id)] = true
+			routed[cdktest.LogicalID(id)] = true
 		}
 		for name, function := range map[string]map[string]any{"Ingest": ingest, "Curate": curate} {
 			subnets := function["VpcConfig"].(map[string]any)["SubnetIds"].([]any)
@@ -104,35 +62,35 @@ func TestConsumerApp(t *testing.T) {
 				t.Errorf("%s runs in %d subnets, want 2 (one per AZ)", name, len(subnets))
 			}
 			for _, subnet := range subnets {
-				if table := routeTableOf[logicalID(subnet)]; table == "" || !routed[table] {
-					t.Errorf("%s's subnet %s (route table %q) has no route to the S3 endpoint %v", name, logicalID(subnet), table, routed)
+				if table := routeTableOf[cdktest.LogicalID(subnet)]; table == "" || !routed[table] {
+					t.Errorf("%s's subnet %s (route table %q) has no route to the S3 endpoint %v", name, cdktest.LogicalID(subnet), table, routed)
 				}
 			}
 		}
-		ingestSubnets := canonical(t, ingest["VpcConfig"].(map[string]any)["SubnetIds"])
-		if !strings.Contains(ingestSubnets, "appSubnet") || !strings.Contains(canonical(t, curate["VpcConfig"]), "sparkSubnet") {
+		ingestSubnets := cdktest.JSONString(t, ingest["VpcConfig"].(map[string]any)["SubnetIds"])
+		if !strings.Contains(ingestSubnets, "appSubnet") || !strings.Contains(cdktest.JSONString(t, curate["VpcConfig"]), "sparkSubnet") {
 			t.Errorf("want Ingest in the app subnets and Curate in the spark subnets: %s / %v", ingestSubnets, curate["VpcConfig"])
 		}
 	})
 
 	t.Run("the Glue endpoint admits the whole VPC, so other workloads are not narrowed", func(t *testing.T) {
-		vpcID := logicalID(c.Stack.Resolve(c.Vpc.VpcId()))
+		vpcID := cdktest.LogicalID(c.Stack.Resolve(c.Vpc.VpcId()))
 		var interfaces []map[string]any
-		for _, endpoint := range tpl.ofType("AWS::EC2::VPCEndpoint") {
+		for _, endpoint := range cdktest.PropertiesOfType(tpl, "AWS::EC2::VPCEndpoint") {
 			if endpoint["VpcEndpointType"] == "Interface" {
 				interfaces = append(interfaces, endpoint)
 			}
 		}
-		if len(interfaces) != 1 || !strings.Contains(canonical(t, interfaces[0]["ServiceName"]), ".glue") ||
+		if len(interfaces) != 1 || !strings.Contains(cdktest.JSONString(t, interfaces[0]["ServiceName"]), ".glue") ||
 			interfaces[0]["PrivateDnsEnabled"] != true {
 			t.Fatalf("want one Glue interface endpoint with private DNS, got %v", interfaces)
 		}
-		groups := tpl.ofType("AWS::EC2::SecurityGroup")
+		groups := cdktest.PropertiesOfType(tpl, "AWS::EC2::SecurityGroup")
 		admitsVpc := false
 		for _, group := range interfaces[0]["SecurityGroupIds"].([]any) {
-			for _, rule := range asRules(groups[logicalID(group)]["SecurityGroupIngress"]) {
+			for _, rule := range asRules(groups[cdktest.LogicalID(group)]["SecurityGroupIngress"]) {
 				cidr, _ := rule["CidrIp"].(map[string]any)
-				if logicalID(cidr) == vpcID && canonical(t, cidr["Fn::GetAtt"]) == canonical(t, []any{vpcID, "CidrBlock"}) &&
+				if cdktest.LogicalID(cidr) == vpcID && cdktest.JSONString(t, cidr["Fn::GetAtt"]) == cdktest.JSONString(t, []any{vpcID, "CidrBlock"}) &&
 					rule["FromPort"] == 443.0 && rule["ToPort"] == 443.0 {
 					admitsVpc = true
 				}
@@ -142,15 +100,15 @@ func TestConsumerApp(t *testing.T) {
 			t.Errorf("the Glue endpoint does not admit HTTPS from the VPC CIDR: another workload's Glue calls would be dropped")
 		}
 		// The other team's security group keeps its default egress (all outbound), which the VPC-wide rule admits.
-		other := groups[logicalID(c.Stack.Resolve(c.OtherWorkload.SecurityGroupId()))]
-		if !strings.Contains(canonical(t, other["SecurityGroupEgress"]), `"CidrIp":"0.0.0.0/0"`) {
+		other := groups[cdktest.LogicalID(c.Stack.Resolve(c.OtherWorkload.SecurityGroupId()))]
+		if !strings.Contains(cdktest.JSONString(t, other["SecurityGroupEgress"]), `"CidrIp":"0.0.0.0/0"`) {
 			t.Errorf("another workload's egress was changed: %v", other["SecurityGroupEgress"])
 		}
 	})
 
 	t.Run("environments", func(t *testing.T) {
-		ingestEnv := canonical(t, ingest["Environment"])
-		curateEnv := canonical(t, curate["Environment"])
+		ingestEnv := cdktest.JSONString(t, ingest["Environment"])
+		curateEnv := cdktest.JSONString(t, curate["Environment"])
 		for _, want := range []string{`"` + sparklambda.EnvFramework + `":"DELTA"`, `"` + sparklambda.EnvCommitCoordination + `":"dynamodb"`,
 			`"` + sparklambda.EnvLockTable + `"`, consumer.IngestTablesPrefix} {
 			if !strings.Contains(ingestEnv, want) {
@@ -167,9 +125,9 @@ func TestConsumerApp(t *testing.T) {
 				t.Errorf("Curate environment misses %s: %s", want, curateEnv)
 			}
 		}
-		keyID := logicalID(c.Stack.Resolve(c.Key.KeyArn()))
+		keyID := cdktest.LogicalID(c.Stack.Resolve(c.Key.KeyArn()))
 		for name, function := range map[string]map[string]any{"Ingest": ingest, "Curate": curate} {
-			if logicalID(function["KmsKeyArn"]) != keyID {
+			if cdktest.LogicalID(function["KmsKeyArn"]) != keyID {
 				t.Errorf("%s environment is not encrypted with the EncryptionKey: %v", name, function["KmsKeyArn"])
 			}
 		}
@@ -177,13 +135,13 @@ func TestConsumerApp(t *testing.T) {
 
 	t.Run("roles", func(t *testing.T) {
 		policies := map[string]string{} // role logical id -> its policies' statements
-		for _, policy := range tpl.ofType("AWS::IAM::Policy") {
+		for _, policy := range cdktest.PropertiesOfType(tpl, "AWS::IAM::Policy") {
 			for _, role := range policy["Roles"].([]any) {
-				policies[logicalID(role)] += canonical(t, policy["PolicyDocument"])
+				policies[cdktest.LogicalID(role)] += cdktest.JSONString(t, policy["PolicyDocument"])
 			}
 		}
-		ingestRole := policies[logicalID(c.Stack.Resolve(c.Ingest.Role.RoleArn()))]
-		curateRole := policies[logicalID(c.Stack.Resolve(c.Curate.Role.RoleArn()))]
+		ingestRole := policies[cdktest.LogicalID(c.Stack.Resolve(c.Ingest.Role.RoleArn()))]
+		curateRole := policies[cdktest.LogicalID(c.Stack.Resolve(c.Curate.Role.RoleArn()))]
 		if strings.Contains(ingestRole, "glue:") || !strings.Contains(curateRole, "glue:GetTable") {
 			t.Errorf("Glue must be granted to Curate only")
 		}
@@ -193,10 +151,10 @@ func TestConsumerApp(t *testing.T) {
 		if !strings.Contains(ingestRole, "dynamodb:PutItem") || strings.Contains(curateRole, "dynamodb:") {
 			t.Errorf("only Ingest (Delta) has a lock table")
 		}
-		for _, policy := range tpl.ofType("AWS::IAM::Policy") {
+		for _, policy := range cdktest.PropertiesOfType(tpl, "AWS::IAM::Policy") {
 			for _, statement := range policy["PolicyDocument"].(map[string]any)["Statement"].([]any) {
 				statement := statement.(map[string]any)
-				if strings.Contains(canonical(t, statement["Action"]), `"kms:`) && canonical(t, statement["Resource"]) == `"*"` {
+				if strings.Contains(cdktest.JSONString(t, statement["Action"]), `"kms:`) && cdktest.JSONString(t, statement["Resource"]) == `"*"` {
 					t.Errorf("KMS actions on every key: %v", statement)
 				}
 			}
