@@ -131,12 +131,13 @@ func constructCheckovSkips(spark *SparkLambda, resource awscdk.CfnResource) {
 				"event source mappings send to it without a KMS key policy.")
 		}
 	case resourceType == "AWS::IAM::Policy":
-		// The role's policy holds the network-interface statement exactly when the function runs in a VPC.
-		if spark.network.vpc != nil && isUnder(resource, spark.Role) {
+		// The network-interface statement has a policy of its own, which exists exactly when the function runs in a
+		// VPC (grantVpcNetworkInterfaces); the role's other policies get no skip.
+		if spark.vpcPolicy != nil && isUnder(resource, spark.vpcPolicy) {
 			AddCheckovSkip(resource, "CKV_AWS_111", "Lambda creates and deletes the function's network interfaces "+
-				"in its VPC with the execution role; these EC2 actions (statement LambdaVpcNetworkInterfaces) are "+
-				"granted on '*' exactly as in the AWS managed policy AWSLambdaVPCAccessExecutionRole, because Lambda "+
-				"calls them before the interface exists. The role's other statements are scoped to their resources.")
+				"in its VPC with the execution role; these EC2 actions (statement LambdaVpcNetworkInterfaces, the "+
+				"only statement of this policy) are granted on '*' exactly as in the AWS managed policy "+
+				"AWSLambdaVPCAccessExecutionRole, because Lambda calls them before the interface exists.")
 		}
 	}
 }

@@ -81,7 +81,7 @@ func TestCheckovSkipsByDefault(t *testing.T) {
 		"SparkFlowLogGroup":                    "CKV_AWS_158",
 		"SparkLockTable":                       "CKV_AWS_119",
 		"SparkFailureQueue78":                  "CKV_AWS_27",
-		"SparkRoleDefaultPolicy":               "CKV_AWS_111",
+		"SparkVpcNetworkInterfaces":            "CKV_AWS_111",
 		"AWS679f53fac002430cb0da5b7982bd22872": "CKV_AWS_115,CKV_AWS_116,CKV_AWS_117",
 	})
 }

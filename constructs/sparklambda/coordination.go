@@ -151,14 +151,6 @@ func newLockTable(scope constructs.Construct, framework Framework, role awsiam.I
 		props.TimeToLiveAttribute = jsii.String(schema.timeToLive)
 	}
 	table := awsdynamodb.NewTable(scope, jsii.String("LockTable"), props)
-	awsiam.Grant_AddToPrincipal(&awsiam.GrantOnPrincipalOptions{
-		Grantee:      role,
-		Actions:      jsii.Strings(lockTableActions...),
-		ResourceArns: &[]*string{table.TableArn()},
-	})
-	if key != nil {
-		key.GrantEncryptDecrypt(role)
-		suppressKmsKeyGrant(role, key, "the commit-coordination lock table "+*table.Node().Path())
-	}
+	grantLockTable(role, table, key)
 	return table
 }

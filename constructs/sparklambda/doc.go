@@ -13,6 +13,13 @@
 //     AddDynamoDBStreamTrigger, AddMskTrigger) that wire failure handling by default: retries, partial batch
 //     responses, and an on-failure destination or dead-letter queue, so that no event is dropped silently.
 //
+// Where things are: props.go (SparkLambdaProps, defaults, limits, environment names), validation.go (PropsError and
+// every rule), function.go (NewSparkLambda: how the pieces are put together), grants.go (every IAM permission the
+// role gets), network.go (VPC, security group, endpoints), coordination.go (lock table), failures.go and
+// encryption.go (failure queue, KMS key policies), triggers.go and sources.go (the trigger helpers), image.go
+// (SparkImage), nag.go and checkov.go (the reasoned cdk-nag suppressions and checkov skips the construct writes
+// into its resources' metadata; the package does not import cdk-nag).
+//
 // Bad props panic at synth time with a *PropsError that names every offending prop, its value, the allowed range
 // and why; call (*SparkLambdaProps).Validate to get the same error as a value instead.
 package sparklambda

@@ -278,7 +278,7 @@ func (s *SparkLambda) AddKinesisTrigger(stream awskinesis.IStream, opts *StreamT
 	if err := check.err(); err != nil {
 		panic(err)
 	}
-	stream.GrantRead(s.Role)
+	s.grantReadKinesisStream(stream)
 	return s.addStreamMapping("KinesisEventSource", stream, stream.StreamArn(), settings)
 }
 
@@ -303,8 +303,7 @@ func (s *SparkLambda) AddDynamoDBStreamTrigger(table awsdynamodb.ITable, opts *S
 	if err := check.err(); err != nil {
 		panic(err)
 	}
-	table.GrantStreamRead(s.Role)
-	suppressListStreams(s.Role)
+	s.grantReadDynamoDBStream(table)
 	return s.addStreamMapping("DynamoDBEventSource", table, table.TableStreamArn(), settings)
 }
 

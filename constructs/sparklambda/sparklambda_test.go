@@ -160,7 +160,18 @@ func TestDefaults(t *testing.T) {
 
 	t.Run("role: script object only, ENIs, own log group, no S3 wildcard", func(t *testing.T) {
 		cdktest.AssertNoS3Wildcards(t, "role policy", cdktest.PolicyStatements(tpl, ""))
-		statements := rolePolicy(t, tpl, "SparkRole")
+		// The ENI statement on "*" is the only statement of a policy of its own, which the function depends on
+		// (Lambda checks the permissions when it creates a function in a VPC); the role's own policy has none.
+		eniPolicy := rolePolicy(t, tpl, "SparkVpcNetworkInterfaces")
+		if len(eniPolicy) != 1 || eniPolicy[0]["Sid"] != "LambdaVpcNetworkInterfaces" {
+			t.Errorf("VpcNetworkInterfaces policy holds %v, want only the LambdaVpcNetworkInterfaces statement", eniPolicy)
+		}
+		for id, function := range cdktest.ResourcesOfType(tpl, "AWS::Lambda::Function") {
+			if strings.HasPrefix(id, "SparkFunction") && !strings.Contains(cdktest.JSONString(t, function["DependsOn"]), `"SparkVpcNetworkInterfaces`) {
+				t.Errorf("%s does not depend on the VpcNetworkInterfaces policy: DependsOn %v", id, function["DependsOn"])
+			}
+		}
+		statements := append(rolePolicy(t, tpl, "SparkRole"), eniPolicy...)
 		var sawScript, sawEni, sawLogs bool
 		for _, statement := range statements {
 			actions := cdktest.AsList(statement["Action"])

@@ -2,7 +2,6 @@ package sparklambda
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
@@ -68,34 +67,6 @@ func (s *SparkLambda) AddS3Trigger(bucket awss3.IBucket, prefix, suffix string) 
 	s.grantRead(bucket, prefix)
 	bucket.AddEventNotification(awss3.EventType_OBJECT_CREATED, awss3notifications.NewLambdaDestination(s.Function), filter)
 	suppressBucketNotificationsHandler(awscdk.Stack_Of(s.Construct))
-}
-
-// checkKeyPart rejects an S3 key, key prefix or key suffix that is not literal and relative to the bucket: an
-// "s3://" location, a leading "/" or a "*" wildcard (S3 notification filters and keys are literal, and grants add
-// their own "*"). It reports whether value passed.
-func checkKeyPart(check *propsChecker, name, value, example string) bool {
-	switch {
-	case strings.HasPrefix(strings.ToLower(value), "s3://"):
-		check.addf("%s %q is an S3 location, but the bucket is given separately and this is the object key only: "+
-			"pass the key %s without \"s3://bucket/\", e.g. %q", name, value, name, example)
-	case strings.HasPrefix(value, "/"):
-		check.addf("%s %q starts with \"/\", but S3 keys do not: remove the leading \"/\", e.g. %q", name, value, example)
-	case strings.Contains(value, "*"):
-		check.addf("%s %q contains \"*\", but S3 keys and notification filters are literal (no wildcards; grants add "+
-			"their own): pass a plain key %s, e.g. %q", name, value, name, example)
-	default:
-		return true
-	}
-	return false
-}
-
-// checkPrefix rejects a key prefix of a grant (WarehousePrefix, GrantReadInput, GrantReadWriteTable): besides
-// checkKeyPart's rules it must be "" (the whole bucket) or end in "/", because the grant covers prefix + "*".
-func checkPrefix(check *propsChecker, name, value, example string) {
-	if checkKeyPart(check, name, value, example) && value != "" && !strings.HasSuffix(value, "/") {
-		check.addf("%s %q does not end in \"/\": the grant covers %q, which also matches e.g. %q; use %q (or \"\" "+
-			"for the whole bucket)", name, value, value+"*", value+"-old/", value+"/")
-	}
 }
 
 // sameStack reports whether a and b belong to the same stack.
