@@ -65,11 +65,19 @@ test-go: $(CDK)
 snapshot-update: $(CDK)
 	$(GO) test -count=1 ./test -run TestGoldenSnapshots -update
 
-# cfn-lint over the templates that `make synth` writes (all three stacks).
+# The consumer app (test/consumer: a platform team's NAT VPC, customer managed keys, two functions) synthesized
+# beside the sample app, so that cfn-lint and checkov see a team's kind of stack too.
+CONSUMER_OUT := .cache/consumer-cdk.out
+.PHONY: consumer-synth
+consumer-synth: $(CDK)
+	rm -rf $(CONSUMER_OUT)
+	$(GO) run ./test/consumer/synth $(CONSUMER_OUT)
+
+# cfn-lint over every synthesized template: the three sample stacks of `make synth` and the consumer app.
 .PHONY: cfn-lint
-cfn-lint: synth $(TOOLS_VENV)/.installed
-	$(TOOLS_VENV)/bin/cfn-lint --non-zero-exit-code error cdk.out/*.template.json
-	@echo "cfn-lint: 0 errors (warnings above, if any, come from aws-cdk-lib internals) in $$(ls cdk.out/*.template.json | wc -l) templates"
+cfn-lint: synth consumer-synth $(TOOLS_VENV)/.installed
+	$(TOOLS_VENV)/bin/cfn-lint --non-zero-exit-code error cdk.out/*.template.json $(CONSUMER_OUT)/*.template.json
+	@echo "cfn-lint: 0 errors (warnings above, if any, come from aws-cdk-lib internals) in $$(ls cdk.out/*.template.json $(CONSUMER_OUT)/*.template.json | wc -l) templates"
 
 $(CHECKOV_VENV)/.installed: test/requirements-checkov.txt
 	$(PYTHON) -m venv $(CHECKOV_VENV)
@@ -77,16 +85,16 @@ $(CHECKOV_VENV)/.installed: test/requirements-checkov.txt
 	  -r test/requirements-checkov.txt
 	touch $@
 
-# checkov over the templates that `make synth` writes (all three stacks); it fails on any failed check. Each
-# check a resource deliberately does not meet is skipped in that resource's Metadata ("checkov": {"skip": [...]}),
-# with the reason: constructs/sparklambda/checkov.go for the construct's resources and the CDK helpers it brings,
-# apps/sample for the sample's own resources.
+# checkov over every synthesized template (the three sample stacks and the consumer app); it fails on any failed
+# check. Each check a resource deliberately does not meet is skipped in that resource's Metadata ("checkov":
+# {"skip": [...]}), with the reason: constructs/sparklambda/checkov.go for the construct's resources and the CDK
+# helpers it brings, apps/sample and test/consumer for their own resources.
 .PHONY: checkov
-checkov: synth $(CHECKOV_VENV)/.installed
+checkov: synth consumer-synth $(CHECKOV_VENV)/.installed
 	@rc=0; $(CHECKOV_VENV)/bin/checkov --framework cloudformation --skip-download --output json \
-	  --file cdk.out/*.template.json > cdk.out/checkov.json || rc=$$?; \
+	  --file cdk.out/*.template.json $(CONSUMER_OUT)/*.template.json > cdk.out/checkov.json || rc=$$?; \
 	$(PYTHON) test/checkov_summary.py cdk.out/checkov.json && exit $$rc
-	@echo "checkov: 0 failed checks in $$(ls cdk.out/*.template.json | wc -l) templates"
+	@echo "checkov: 0 failed checks in $$(ls cdk.out/*.template.json $(CONSUMER_OUT)/*.template.json | wc -l) templates"
 
 # hadolint over the Dockerfile (no error-level finding; each rule ignored inline carries its reason) and shellcheck
 # over every shell script at warning level.
