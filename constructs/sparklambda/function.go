@@ -51,12 +51,33 @@ type SparkLambda struct {
 	ScriptBucketName *string
 	// ScriptKey is the S3 key of the script.
 	ScriptKey *string
+	// Alias is the alias ProvisionedAliasName ("live") on the function's current version, with
+	// SparkLambdaProps.ProvisionedConcurrency provisioned environments, or nil without provisioned concurrency. The
+	// construct's triggers invoke it (see InvokeTarget); invoke it yourself as "<function name>:live" (or its ARN) to
+	// use the provisioned environments.
+	Alias awslambda.Alias
+
+	// invokeTarget is what the construct's triggers, its async-invoke config and its alarms' spillover metric use:
+	// Alias with provisioned concurrency, Function otherwise (see InvokeTarget).
+	invokeTarget awslambda.IFunction
+	// createdFailureQueue is the failure queue the construct created, or nil for SparkLambdaProps.FailureQueue.
+	createdFailureQueue awssqs.Queue
 
 	network        *network
 	vpcPolicy      awsiam.Policy // the ENI policy of a function in a VPC (grantVpcNetworkInterfaces), or nil
 	timeoutSeconds int           // the function timeout, for the triggers' checks
 	// asyncMaxEventAgeSeconds is SparkLambdaProps.AsyncMaxEventAgeSeconds, resolved (also AddSchedule's maximum).
 	asyncMaxEventAgeSeconds int
+}
+
+// ProvisionedAliasName is the name of the alias that carries SparkLambdaProps.ProvisionedConcurrency.
+const ProvisionedAliasName = "live"
+
+// InvokeTarget is what invocations should address so that they use the provisioned environments: Alias when
+// SparkLambdaProps.ProvisionedConcurrency is set, Function otherwise. Every trigger helper of the construct targets
+// it; use it too for triggers you wire yourself (e.g. awseventstargets.NewLambdaFunction(spark.InvokeTarget(), ...)).
+func (s *SparkLambda) InvokeTarget() awslambda.IFunction {
+	return s.invokeTarget
 }
 
 // NewSparkLambda builds the function, its role, log group, image (unless given) and network. It panics with a
@@ -160,9 +181,24 @@ func NewSparkLambda(scope constructs.Construct, id string, props *SparkLambdaPro
 	s.grantVpcNetworkInterfaces()
 	s.grantEnvironmentKey(props.EncryptionKey)
 	if s.FailureQueue == nil {
-		s.FailureQueue = newFailureQueue(this, props.EncryptionKey)
+		s.createdFailureQueue = newFailureQueue(this, props.EncryptionKey)
+		s.FailureQueue = s.createdFailureQueue
 	}
+	// Lambda keeps one event-invoke config per qualifier: the unqualified function's covers `--invocation-type
+	// Event` without a qualifier, the alias's covers the triggers, which invoke the alias.
 	configureAsyncInvoke(s.Function, s.FailureQueue, props)
+	s.invokeTarget = s.Function
+	if props.ProvisionedConcurrency != nil {
+		s.Alias = awslambda.NewAlias(this, jsii.String("Alias"), &awslambda.AliasProps{
+			AliasName:                       jsii.String(ProvisionedAliasName),
+			Version:                         s.Function.CurrentVersion(),
+			ProvisionedConcurrentExecutions: jsii.Number(float64(*props.ProvisionedConcurrency)),
+			Description: jsii.String(fmt.Sprintf("Current version with %d provisioned environments (JVM started in init)",
+				*props.ProvisionedConcurrency)),
+		})
+		s.invokeTarget = s.Alias
+		configureAsyncInvoke(s.Alias, s.FailureQueue, props)
+	}
 	s.coverFailureQueueKeyGrant()
 	addCheckovSkips(s)
 	return s

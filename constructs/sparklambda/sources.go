@@ -123,7 +123,7 @@ func (s *SparkLambda) AddSqsTrigger(queue awssqs.IQueue, opts *SqsTriggerOptions
 		props.MaxConcurrency = jsii.Number(float64(opts.MaxConcurrency))
 	}
 	source := awslambdaeventsources.NewSqsEventSource(queue, props)
-	s.Function.AddEventSource(source)
+	s.invokeTarget.AddEventSource(source)
 	return source
 }
 
@@ -241,7 +241,7 @@ func (s *SparkLambda) addStreamMapping(kind string, source constructs.IConstruct
 	if settings.batchingWindow > 0 {
 		options.MaxBatchingWindow = awscdk.Duration_Seconds(jsii.Number(float64(settings.batchingWindow)))
 	}
-	return s.Function.AddEventSourceMapping(jsii.String(kind+":"+*awscdk.Names_NodeUniqueId(source.Node())), options)
+	return s.invokeTarget.AddEventSourceMapping(jsii.String(kind+":"+*awscdk.Names_NodeUniqueId(source.Node())), options)
 }
 
 // checkStartingPosition returns position, or TRIM_HORIZON for the zero value, and rejects AT_TIMESTAMP and
@@ -437,7 +437,7 @@ func (s *SparkLambda) AddMskTrigger(clusterArn string, topic string, opts *Kafka
 		props.MaxRecordAge = awscdk.Duration_Seconds(jsii.Number(float64(maxRecordAge)))
 	}
 	source := awslambdaeventsources.NewManagedKafkaEventSource(props)
-	s.Function.AddEventSource(source)
+	s.invokeTarget.AddEventSource(source)
 	suppressMskExecutionRole(s.Role)
 	return source
 }

@@ -65,7 +65,7 @@ func (s *SparkLambda) AddS3Trigger(bucket awss3.IBucket, prefix, suffix string) 
 		filter.Suffix = jsii.String(suffix)
 	}
 	s.grantRead(bucket, prefix)
-	bucket.AddEventNotification(awss3.EventType_OBJECT_CREATED, awss3notifications.NewLambdaDestination(s.Function), filter)
+	bucket.AddEventNotification(awss3.EventType_OBJECT_CREATED, awss3notifications.NewLambdaDestination(s.invokeTarget), filter)
 	suppressBucketNotificationsHandler(awscdk.Stack_Of(s.Construct))
 }
 
@@ -98,6 +98,6 @@ func (s *SparkLambda) AddSchedule(id string, schedule awsevents.Schedule, event 
 	return awsevents.NewRule(s.Construct, jsii.String(id), &awsevents.RuleProps{
 		Schedule:    schedule,
 		Description: jsii.String("Runs the Spark job on a schedule"),
-		Targets:     &[]awsevents.IRuleTarget{awseventstargets.NewLambdaFunction(s.Function, target)},
+		Targets:     &[]awsevents.IRuleTarget{awseventstargets.NewLambdaFunction(s.invokeTarget, target)},
 	})
 }

@@ -123,6 +123,17 @@ func (p *SparkLambdaProps) Validate() error {
 		check.addf("ReservedConcurrency is %d, but it must be 1 or more: 0 throttles every invocation; leave it nil for unreserved concurrency",
 			*p.ReservedConcurrency)
 	}
+	if p.ProvisionedConcurrency != nil {
+		switch provisioned := *p.ProvisionedConcurrency; {
+		case provisioned < 1:
+			check.addf("ProvisionedConcurrency is %d, but it must be 1 or more: leave it nil for no provisioned "+
+				"concurrency (every environment then starts on demand)", provisioned)
+		case p.ReservedConcurrency != nil && *p.ReservedConcurrency >= 1 && provisioned > *p.ReservedConcurrency:
+			check.addf("ProvisionedConcurrency is %d, but ReservedConcurrency is %d: Lambda rejects provisioned "+
+				"concurrency above the function's reserved concurrency; lower ProvisionedConcurrency to at most %d or "+
+				"raise ReservedConcurrency", provisioned, *p.ReservedConcurrency, *p.ReservedConcurrency)
+		}
+	}
 	if p.FunctionName != "" && !functionNamePattern.MatchString(p.FunctionName) {
 		check.addf("FunctionName %q is invalid: use 1-64 letters, digits, '-' or '_' (Lambda's naming rule)", p.FunctionName)
 	}

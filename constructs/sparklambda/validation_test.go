@@ -90,6 +90,11 @@ func TestValidation(t *testing.T) {
 			[]string{"ReservedConcurrency is -5"}},
 		{"zero reserved concurrency", func(p *sparklambda.SparkLambdaProps) { p.ReservedConcurrency = &zero },
 			[]string{"ReservedConcurrency is 0", "throttles every invocation"}},
+		{"zero provisioned concurrency", func(p *sparklambda.SparkLambdaProps) { p.ProvisionedConcurrency = &zero },
+			[]string{"ProvisionedConcurrency is 0", "1 or more", "leave it nil"}},
+		{"provisioned concurrency above reserved concurrency", func(p *sparklambda.SparkLambdaProps) {
+			p.ReservedConcurrency, p.ProvisionedConcurrency = &two, &three
+		}, []string{"ProvisionedConcurrency is 3, but ReservedConcurrency is 2", "Lambda rejects", "at most 2"}},
 		{"bad function name", func(p *sparklambda.SparkLambdaProps) { p.FunctionName = "my function!" },
 			[]string{`FunctionName "my function!" is invalid`}},
 		{"bad Glue database name", func(p *sparklambda.SparkLambdaProps) { p.GlueDatabase = "Sales-DB" },
@@ -237,6 +242,10 @@ func TestValidation(t *testing.T) {
 		{"MaxAzs 1", func(p *sparklambda.SparkLambdaProps) { p.MaxAzs = 1 }},
 		{"MaxAzs 6", func(p *sparklambda.SparkLambdaProps) { p.MaxAzs = 6 }},
 		{"reserved concurrency 1", func(p *sparklambda.SparkLambdaProps) { p.ReservedConcurrency = &one }},
+		{"provisioned concurrency 1", func(p *sparklambda.SparkLambdaProps) { p.ProvisionedConcurrency = &one }},
+		{"provisioned concurrency equal to reserved concurrency", func(p *sparklambda.SparkLambdaProps) {
+			p.ReservedConcurrency, p.ProvisionedConcurrency = &three, &three
+		}},
 		{"async retries 0", func(p *sparklambda.SparkLambdaProps) { p.AsyncRetryAttempts = &zero }},
 		{"async retries 2", func(p *sparklambda.SparkLambdaProps) { p.AsyncRetryAttempts = &two }},
 		{"async event age 60 s", func(p *sparklambda.SparkLambdaProps) { p.AsyncMaxEventAgeSeconds = 60 }},
