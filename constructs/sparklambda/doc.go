@@ -11,12 +11,15 @@
 //     locations, table locations and Glue databases.
 //   - Trigger helpers on SparkLambda (AddS3Trigger, AddSchedule, AddSqsTrigger, AddKinesisTrigger,
 //     AddDynamoDBStreamTrigger, AddMskTrigger) that wire failure handling by default: retries, partial batch
-//     responses, and an on-failure destination or dead-letter queue, so that no event is dropped silently.
+//     responses, and an on-failure destination or dead-letter queue, so that no event is dropped silently. With
+//     SparkLambdaProps.ProvisionedConcurrency they invoke the alias "live" (SparkLambda.Alias, InvokeTarget).
+//   - AddAlarms: opt-in CloudWatch alarms (errors, throttles, duration near the timeout, the failure queue,
+//     provisioned-concurrency spillover).
 //
 // Where things are: props.go (SparkLambdaProps, defaults, limits, environment names), validation.go (PropsError and
 // every rule), function.go (NewSparkLambda: how the pieces are put together), grants.go (every IAM permission the
 // role gets), network.go (VPC, security group, endpoints), coordination.go (lock table), failures.go and
-// encryption.go (failure queue, KMS key policies), triggers.go and sources.go (the trigger helpers), image.go
+// encryption.go (failure queue, KMS key policies), triggers.go and sources.go (the trigger helpers), alarms.go (AddAlarms), image.go
 // (SparkImage), nag.go and checkov.go (the reasoned cdk-nag suppressions and checkov skips the construct writes
 // into its resources' metadata; the package does not import cdk-nag).
 //

@@ -5,10 +5,13 @@ import (
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskinesis"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/jsii-runtime-go"
 
@@ -16,9 +19,10 @@ import (
 	"github.com/sparklambda/spark-lambda-cdk/internal/cdktest"
 )
 
-// TestProvisionedConcurrency synthesizes one stack with a provisioned function wired to every trigger helper and
-// checks that each trigger, and the async-invoke config, address the alias, not $LATEST.
-func TestProvisionedConcurrency(t *testing.T) {
+// TestProvisionedConcurrencyAndAlarms synthesizes one stack with a provisioned function wired to every trigger helper
+// and checks that each trigger, and the async-invoke config, address the alias, not $LATEST; the same stack holds
+// the alarms of that function, of an on-demand one and of one with a team's failure queue.
+func TestProvisionedConcurrencyAndAlarms(t *testing.T) {
 	app := newTestApp(t)
 	stack := awscdk.NewStack(app, jsii.String("Provisioned"), nil)
 	provisioned := 2
@@ -55,8 +59,23 @@ func TestProvisionedConcurrency(t *testing.T) {
 	})
 	onDemand.AddSchedule("Hourly", awsevents.Schedule_Rate(awscdk.Duration_Hours(jsii.Number(1))), nil)
 
+	key := awskms.NewKey(stack, jsii.String("AlarmKey"), &awskms.KeyProps{EnableKeyRotation: jsii.Bool(true)})
+	topic := awssns.NewTopic(stack, jsii.String("Pager"), &awssns.TopicProps{MasterKey: key, EnforceSSL: jsii.Bool(true)})
+	warmAlarms := spark.AddAlarms(&sparklambda.AlarmOptions{Action: awscloudwatchactions.NewSnsAction(topic)})
+	coldAlarms := onDemand.AddAlarms(nil)
+	team := sparklambda.NewSparkLambda(stack, "Team", &sparklambda.SparkLambdaProps{
+		Framework: sparklambda.FrameworkDelta, ScriptPath: writeScript(t), NoVpc: true, TimeoutSeconds: 900,
+		FailureQueue: newTestQueue(stack, "TeamFailures", nil),
+	})
+	teamAlarms := team.AddAlarms(&sparklambda.AlarmOptions{DurationThresholdPercent: 50, PeriodSeconds: 60, EvaluationPeriods: 3})
+	var twice any
+	func() {
+		defer func() { twice = recover() }()
+		team.AddAlarms(nil)
+	}()
+
 	tpl := cdktest.Template(t, stack)
-	alias := cdktest.JSONString(t, map[string]any{"Ref": aliasID(t, tpl)})
+	alias := cdktest.JSONString(t, map[string]any{"Ref": onlyResourceID(t, tpl, "AWS::Lambda::Alias")})
 	function := functionID(t, tpl, "WarmFunction")
 
 	t.Run("alias on the current version with the provisioned environments", func(t *testing.T) {
@@ -144,16 +163,85 @@ func TestProvisionedConcurrency(t *testing.T) {
 		}
 	})
 
+	t.Run("alarms: metrics, dimensions, thresholds, actions", func(t *testing.T) {
+		alarms := cdktest.PropertiesOfType(tpl, "AWS::CloudWatch::Alarm")
+		byPrefix := func(prefix string) map[string]any {
+			t.Helper()
+			for id, props := range alarms {
+				if strings.HasPrefix(id, prefix) {
+					return props
+				}
+			}
+			t.Fatalf("no alarm %s*", prefix)
+			return nil
+		}
+		functionDims := func(id string) string {
+			return `[{"Name":"FunctionName","Value":{"Ref":"` + id + `"}}]`
+		}
+		warm, cold, teamFn := functionID(t, tpl, "WarmFunction"), functionID(t, tpl, "ColdFunction"), functionID(t, tpl, "TeamFunction")
+		pager := `[{"Ref":"` + onlyResourceID(t, tpl, "AWS::SNS::Topic") + `"}]`
+		common := map[string]string{"ComparisonOperator": `"GreaterThanOrEqualToThreshold"`, "TreatMissingData": `"notBreaching"`}
+		cases := []struct {
+			prefix string
+			want   map[string]string
+		}{
+			{"WarmAlarmsErrors", map[string]string{"Namespace": `"AWS/Lambda"`, "MetricName": `"Errors"`, "Statistic": `"Sum"`,
+				"Dimensions": functionDims(warm), "Threshold": "1", "Period": "300", "EvaluationPeriods": "1", "AlarmActions": pager}},
+			{"WarmAlarmsThrottles", map[string]string{"Namespace": `"AWS/Lambda"`, "MetricName": `"Throttles"`, "Statistic": `"Sum"`,
+				"Dimensions": functionDims(warm), "Threshold": "1", "AlarmActions": pager}},
+			// Default timeout 600 s, 80 % → 480,000 ms.
+			{"WarmAlarmsDuration", map[string]string{"Namespace": `"AWS/Lambda"`, "MetricName": `"Duration"`, "Statistic": `"Maximum"`,
+				"Dimensions": functionDims(warm), "Threshold": "480000", "AlarmActions": pager}},
+			{"WarmAlarmsFailureQueue", map[string]string{"Namespace": `"AWS/SQS"`, "MetricName": `"ApproximateNumberOfMessagesVisible"`,
+				"Statistic": `"Maximum"`, "Threshold": "1", "AlarmActions": pager,
+				"Dimensions": `[{"Name":"QueueName","Value":` + getAtt(t, tpl, "WarmFailureQueue", "QueueName") + `}]`}},
+			{"WarmAlarmsProvisionedSpillover", map[string]string{"Namespace": `"AWS/Lambda"`,
+				"MetricName": `"ProvisionedConcurrencySpilloverInvocations"`, "Statistic": `"Sum"`, "Threshold": "1", "AlarmActions": pager,
+				"Dimensions": `[{"Name":"FunctionName","Value":{"Ref":"` + warm + `"}},{"Name":"Resource","Value":{"Fn::Join":["",[{"Ref":"` + warm + `"},":live"]]}}]`}},
+			{"ColdAlarmsErrors", map[string]string{"Dimensions": functionDims(cold), "AlarmActions": "null", "Period": "300"}},
+			{"ColdAlarmsDuration", map[string]string{"Threshold": "480000", "AlarmActions": "null"}},
+			{"ColdAlarmsFailureQueue", map[string]string{"MetricName": `"ApproximateNumberOfMessagesVisible"`}},
+			// Timeout 900 s, 50 % → 450,000 ms, one-minute periods, three of them.
+			{"TeamAlarmsDuration", map[string]string{"Dimensions": functionDims(teamFn), "Threshold": "450000",
+				"Period": "60", "EvaluationPeriods": "3"}},
+			{"TeamAlarmsErrors", map[string]string{"Period": "60", "EvaluationPeriods": "3"}},
+		}
+		for _, c := range cases {
+			props := byPrefix(c.prefix)
+			assertProperties(t, c.prefix, props, common)
+			assertProperties(t, c.prefix, props, c.want)
+		}
+		if len(alarms) != 5+4+3 {
+			t.Errorf("want 12 alarms (warm 5, cold 4, team 3), got %d", len(alarms))
+		}
+		if coldAlarms.ProvisionedSpillover != nil || coldAlarms.FailureQueue == nil || warmAlarms.ProvisionedSpillover == nil {
+			t.Errorf("spillover alarm only with an alias, failure-queue alarm only for a created queue: %+v / %+v", coldAlarms, warmAlarms)
+		}
+		if teamAlarms.FailureQueue != nil || teamAlarms.Errors == nil || teamAlarms.Throttles == nil || teamAlarms.Duration == nil {
+			t.Errorf("a team's failure queue gets no alarm, the function's alarms are all there: %+v", teamAlarms)
+		}
+	})
+
+	t.Run("AddAlarms twice panics with a *PropsError", func(t *testing.T) {
+		err, ok := twice.(*sparklambda.PropsError)
+		if !ok || !strings.Contains(err.Error(), "AddAlarms was already called") {
+			t.Errorf("second AddAlarms: recovered %v, want a *PropsError", twice)
+		}
+	})
+
 	t.Run("cdk-nag", func(t *testing.T) { cdktest.AssertNoNagErrors(t, stack) })
 }
 
-// aliasID returns the logical id of the one AWS::Lambda::Alias in template.
-func aliasID(t *testing.T, template map[string]any) string {
+// onlyResourceID returns the logical id of the one resource of cfnType in template.
+func onlyResourceID(t *testing.T, template map[string]any, cfnType string) string {
 	t.Helper()
-	for id := range cdktest.ResourcesOfType(template, "AWS::Lambda::Alias") {
+	resources := cdktest.ResourcesOfType(template, cfnType)
+	if len(resources) != 1 {
+		t.Fatalf("want one %s, got %d", cfnType, len(resources))
+	}
+	for id := range resources {
 		return id
 	}
-	t.Fatal("no AWS::Lambda::Alias")
 	return ""
 }
 

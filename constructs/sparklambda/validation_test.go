@@ -615,3 +615,66 @@ func TestTriggerValidation(t *testing.T) {
 		})
 	}
 }
+
+// TestAlarmOptionsValidation checks every rule of AlarmOptions: a rejecting case names the option, the value and the
+// fix, and each boundary is accepted. Nothing is synthesized.
+func TestAlarmOptionsValidation(t *testing.T) {
+	cases := []struct {
+		name string
+		opts sparklambda.AlarmOptions
+		want []string
+	}{
+		{"duration threshold above 100 %", sparklambda.AlarmOptions{DurationThresholdPercent: 101},
+			[]string{"DurationThresholdPercent is 101 percent", "between 1 and 100"}},
+		{"negative duration threshold", sparklambda.AlarmOptions{DurationThresholdPercent: -1},
+			[]string{"DurationThresholdPercent is -1 percent"}},
+		{"period below a minute", sparklambda.AlarmOptions{PeriodSeconds: 59},
+			[]string{"PeriodSeconds is 59 seconds", "between 60 and 86400", "multiples of 60", "use 60"}},
+		{"period above a day", sparklambda.AlarmOptions{PeriodSeconds: 86460},
+			[]string{"PeriodSeconds is 86460 seconds", "between 60 and 86400"}},
+		{"period not a multiple of 60", sparklambda.AlarmOptions{PeriodSeconds: 90},
+			[]string{"PeriodSeconds is 90 seconds", "multiples of 60", "use 60 or 120"}},
+		{"negative evaluation periods", sparklambda.AlarmOptions{EvaluationPeriods: -1},
+			[]string{"EvaluationPeriods is -1", "1 or more"}},
+		{"more than a day of short periods", sparklambda.AlarmOptions{PeriodSeconds: 300, EvaluationPeriods: 289},
+			[]string{"EvaluationPeriods is 289 with PeriodSeconds 300", "86700 s", "at most 86400 s", "at most 288 periods"}},
+		{"more than seven days of hourly periods", sparklambda.AlarmOptions{PeriodSeconds: 3600, EvaluationPeriods: 169},
+			[]string{"EvaluationPeriods is 169 with PeriodSeconds 3600", "at most 604800 s", "at most 168 periods"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			err := c.opts.Validate()
+			var propsErr *sparklambda.PropsError
+			if !errors.As(err, &propsErr) || propsErr.Construct != "SparkLambda.AddAlarms" {
+				t.Fatalf("Validate() = %v, want a SparkLambda.AddAlarms *PropsError", err)
+			}
+			for _, fragment := range c.want {
+				if !strings.Contains(err.Error(), fragment) {
+					t.Errorf("message does not contain %q:\n%s", fragment, err)
+				}
+			}
+		})
+	}
+
+	var nilOptions *sparklambda.AlarmOptions
+	accepted := map[string]*sparklambda.AlarmOptions{
+		"nil options":                       nilOptions,
+		"zero options":                      {},
+		"duration threshold 1 %":            {DurationThresholdPercent: 1},
+		"duration threshold 100 %":          {DurationThresholdPercent: 100},
+		"period 60 s":                       {PeriodSeconds: 60},
+		"period 86400 s":                    {PeriodSeconds: 86400},
+		"one evaluation period":             {EvaluationPeriods: 1},
+		"a day of five-minute periods":      {PeriodSeconds: 300, EvaluationPeriods: 288},
+		"seven days of hourly periods":      {PeriodSeconds: 3600, EvaluationPeriods: 168},
+		"seven days of one-day periods":     {PeriodSeconds: 86400, EvaluationPeriods: 7},
+		"a day of the default period (288)": {EvaluationPeriods: 288},
+	}
+	for name, opts := range accepted {
+		t.Run("accepts "+name, func(t *testing.T) {
+			if err := opts.Validate(); err != nil {
+				t.Errorf("Validate() = %v, want nil", err)
+			}
+		})
+	}
+}
