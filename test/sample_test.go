@@ -191,18 +191,52 @@ func TestDeployableTemplates(t *testing.T) {
 				t.Errorf("want 1 S3 gateway endpoint, got %d", gatewayS3)
 			}
 			outputs := template["Outputs"].(map[string]any)
-			for _, output := range []string{"FunctionName", "BucketName", "InvokeCommand", "FailureQueueUrl"} {
+			for _, output := range []string{"FunctionName", "BucketName", "InvokeCommand", "FailureQueueUrl", "AlarmTopicArn"} {
 				if _, ok := outputs[output]; !ok {
 					t.Errorf("missing output %s", output)
 				}
 			}
 			checkEventPipeline(t, framework, resources)
+			checkAlarms(t, template)
 			errors := assertions.Annotations_FromStack(stack).FindError(jsii.String("*"),
 				assertions.Match_StringLikeRegexp(jsii.String("AwsSolutions-.*")))
 			for _, finding := range *errors {
 				t.Errorf("unsuppressed cdk-nag finding at %s: %v", *finding.Id, finding.Entry.Data)
 			}
 		})
+	}
+}
+
+// checkAlarms checks that the sample's alarms (errors, throttles, duration, failure queue) notify the alarm topic,
+// which is encrypted with the stack's key, and that the key lets CloudWatch publish to it.
+func checkAlarms(t *testing.T, template map[string]any) {
+	t.Helper()
+	topics := cdktest.PropertiesOfType(template, "AWS::SNS::Topic")
+	if len(topics) != 1 {
+		t.Fatalf("want one alarm topic, got %d", len(topics))
+	}
+	var topicID string
+	for id, props := range topics {
+		topicID = id
+		if !strings.Contains(cdktest.JSONString(t, props["KmsMasterKeyId"]), `"Key`) {
+			t.Errorf("alarm topic %s is not encrypted with the stack's key: %v", id, props["KmsMasterKeyId"])
+		}
+	}
+	metrics := map[string]bool{}
+	for id, props := range cdktest.PropertiesOfType(template, "AWS::CloudWatch::Alarm") {
+		metrics[props["MetricName"].(string)] = true
+		if got := cdktest.JSONString(t, props["AlarmActions"]); got != `[{"Ref":"`+topicID+`"}]` {
+			t.Errorf("alarm %s actions = %s, want the alarm topic", id, got)
+		}
+	}
+	for _, metric := range []string{"Errors", "Throttles", "Duration", "ApproximateNumberOfMessagesVisible"} {
+		if !metrics[metric] {
+			t.Errorf("no alarm on %s (alarms on %v)", metric, metrics)
+		}
+	}
+	keys := cdktest.JSONString(t, cdktest.PropertiesOfType(template, "AWS::KMS::Key"))
+	if !strings.Contains(keys, `"Service":"cloudwatch.amazonaws.com"`) {
+		t.Error("the stack's key does not let CloudWatch publish alarms to the encrypted topic")
 	}
 }
 

@@ -1,7 +1,8 @@
 // Package sample composes the sample app: one stack per table format, each with a KMS key for the function's logs,
-// environment, failure queue and lock table, an encrypted bucket that holds
+// environment, failure queue, lock table and alarm topic, an encrypted bucket that holds
 // the sample PySpark script, the sample data and the table location, and a SparkLambda wired to it: new CSV files
-// under incoming/ run the job through an S3 trigger, and the InvokeCommand output runs it once on the sample data.
+// under incoming/ run the job through an S3 trigger, the function's alarms notify an SNS topic, and the InvokeCommand
+// output runs it once on the sample data.
 // apps/sparkapp is the CDK app (package main) that cdk.json runs; the tests in test/ synthesize this package.
 package sample
 
@@ -11,10 +12,13 @@ import (
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsglue"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3deployment"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
@@ -129,9 +133,10 @@ func NewStack(scope constructs.Construct, id string, framework sparklambda.Frame
 	suppressBucketDeployment(stack)
 
 	// One customer managed key per stack (rotated yearly) for what the construct stores: the function's log group,
-	// its environment, its failure queue and its lock table. The sample bucket keeps S3-managed encryption.
+	// its environment, its failure queue and its lock table; and for the alarm topic. The sample bucket keeps
+	// S3-managed encryption.
 	key := awskms.NewKey(stack, jsii.String("Key"), &awskms.KeyProps{
-		Description:       jsii.String(fmt.Sprintf("Spark Lambda sample (%s): logs, environment, failure queue, lock table", framework)),
+		Description:       jsii.String(fmt.Sprintf("Spark Lambda sample (%s): logs, environment, failure queue, lock table, alarm topic", framework)),
 		EnableKeyRotation: jsii.Bool(true),
 	})
 
@@ -165,6 +170,16 @@ func NewStack(scope constructs.Construct, id string, framework sparklambda.Frame
 	// also lets the function read incoming/.
 	spark.AddS3Trigger(bucket, IncomingPrefix, IncomingSuffix)
 
+	// Alarms (errors, throttles, a run near the timeout, failures kept in the failure queue) notify an SNS topic
+	// encrypted with the stack's key; subscribe to it (AlarmTopicArn) to be told.
+	alarmTopic := awssns.NewTopic(stack, jsii.String("Alarms"), &awssns.TopicProps{
+		DisplayName: jsii.String(fmt.Sprintf("Spark Lambda sample (%s) alarms", framework)),
+		MasterKey:   key,
+		EnforceSSL:  jsii.Bool(true),
+	})
+	allowCloudWatchToUseKey(stack, key)
+	spark.AddAlarms(&sparklambda.AlarmOptions{Action: awscloudwatchactions.NewSnsAction(alarmTopic)})
+
 	event, err := json.Marshal(SampleEvent(*bucket.BucketName()))
 	if err != nil {
 		panic(err)
@@ -181,6 +196,10 @@ func NewStack(scope constructs.Construct, id string, framework sparklambda.Frame
 		Description: jsii.String("Invocations that failed after Lambda's retries (e.g. from the S3 trigger) are kept " +
 			"here for 14 days"),
 	})
+	awscdk.NewCfnOutput(stack, jsii.String("AlarmTopicArn"), &awscdk.CfnOutputProps{
+		Value:       alarmTopic.TopicArn(),
+		Description: jsii.String("The function's CloudWatch alarms notify this SNS topic: subscribe to it"),
+	})
 	awscdk.NewCfnOutput(stack, jsii.String("InvokeCommand"), &awscdk.CfnOutputProps{
 		Description: jsii.String("Run the sample job once (a second run upserts). The CLI must neither time out " +
 			"nor retry a long synchronous invoke: a retry would run a second, concurrent writer on the table."),
@@ -192,6 +211,16 @@ func NewStack(scope constructs.Construct, id string, framework sparklambda.Frame
 		}),
 	})
 	return stack
+}
+
+// allowCloudWatchToUseKey lets CloudWatch alarms of the stack's account publish to an SNS topic encrypted with key
+// (kms:GenerateDataKey* and kms:Decrypt, what an AWS service publishing to an encrypted topic needs; without them
+// the alarm's notification fails silently: Amazon SNS Developer Guide, "Enable compatibility between event sources
+// from AWS services and encrypted topics").
+func allowCloudWatchToUseKey(stack awscdk.Stack, key awskms.Key) {
+	key.Grant(awsiam.NewServicePrincipal(jsii.String("cloudwatch.amazonaws.com"), &awsiam.ServicePrincipalOpts{
+		Conditions: &map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": stack.Account()}},
+	}), jsii.String("kms:GenerateDataKey*"), jsii.String("kms:Decrypt"))
 }
 
 // GlueDatabaseName is the Glue Data Catalog database of the Iceberg sample stack.

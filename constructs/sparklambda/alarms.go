@@ -41,8 +41,9 @@ type AlarmOptions struct {
 	// Action is what every alarm does when it goes into ALARM, e.g.
 	// awscloudwatchactions.NewSnsAction(topic). Default nil: no action (the alarms only change state). A topic
 	// encrypted with a customer managed KMS key must let cloudwatch.amazonaws.com use the key (kms:Decrypt,
-	// kms:GenerateDataKey*), or CloudWatch cannot publish to it (Amazon CloudWatch User Guide, "Using Amazon
-	// CloudWatch alarms", encrypted SNS topics); the construct cannot see through an IAlarmAction to add that.
+	// kms:GenerateDataKey*), or CloudWatch cannot publish to it (Amazon SNS Developer Guide, "Enable compatibility
+	// between event sources from AWS services and encrypted topics"); the construct cannot see through an
+	// IAlarmAction to add that (apps/sample does it for its topic).
 	Action awscloudwatch.IAlarmAction
 	// DurationThresholdPercent is the share of the function timeout, in percent, at which the duration alarm fires:
 	// threshold = TimeoutSeconds × 1,000 × percent / 100 milliseconds (timeout 600 s, 80 % → 480,000 ms). Default 80;
