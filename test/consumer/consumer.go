@@ -1,9 +1,10 @@
 // Package consumer is a second CDK app that uses the module the way a platform team does, not the way the sample
 // app does: its own VPC with a NAT gateway (public, private-with-egress "app" and isolated "spark" subnets), S3
 // gateway endpoint requested by the constructs without choosing subnets, two SparkLambdas in different subnet groups
-// of that VPC, buckets encrypted with customer managed keys, an existing script bucket with its own key, Glue (with a
-// Glue interface endpoint) for one function only, and one EncryptionKey for what the constructs store. The tests in
-// this package synthesize it and check cdk-nag, routes, endpoints, environments and roles.
+// of that VPC (the ingest job with provisioned concurrency and alarms), buckets encrypted with customer managed
+// keys, an existing script bucket with its own key, Glue (with a Glue interface endpoint) for one function only, and
+// one EncryptionKey for what the constructs store. The tests in this package synthesize it and check cdk-nag,
+// routes, endpoints, environments and roles.
 package consumer
 
 import (
@@ -89,6 +90,7 @@ func Build(app awscdk.App, ingestScript string) *App {
 		EncryptionKey: awskms.Key_FromKeyArn(stack, jsii.String("ScriptsKey"), jsii.String(ScriptBucketKeyArn)),
 	})
 
+	ingestProvisioned := 1
 	c.Ingest = sparklambda.NewSparkLambda(stack, "Ingest", &sparklambda.SparkLambdaProps{
 		Framework:       sparklambda.FrameworkDelta,
 		ScriptPath:      ingestScript,
@@ -97,8 +99,11 @@ func Build(app awscdk.App, ingestScript string) *App {
 		WarehouseBucket: lake,
 		WarehousePrefix: IngestTablesPrefix,
 		EncryptionKey:   c.Key,
+		// New files are processed by warm environments: the S3 trigger invokes the alias "live".
+		ProvisionedConcurrency: &ingestProvisioned,
 	})
 	c.Ingest.AddS3Trigger(raw, "incoming/2024-", ".csv")
+	c.Ingest.AddAlarms(nil)
 	c.Ingest.GrantReadInput(raw, "reference/")
 
 	c.Curate = sparklambda.NewSparkLambda(stack, "Curate", &sparklambda.SparkLambdaProps{
