@@ -57,8 +57,8 @@ type SparkLambda struct {
 	// use the provisioned environments.
 	Alias awslambda.Alias
 
-	// invokeTarget is what the construct's triggers, its async-invoke config and its alarms' spillover metric use:
-	// Alias with provisioned concurrency, Function otherwise (see InvokeTarget).
+	// invokeTarget is what the construct's triggers invoke: Alias with provisioned concurrency, Function otherwise
+	// (see InvokeTarget).
 	invokeTarget awslambda.IFunction
 	// createdFailureQueue is the failure queue the construct created, or nil for SparkLambdaProps.FailureQueue.
 	createdFailureQueue awssqs.Queue
