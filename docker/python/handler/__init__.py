@@ -9,6 +9,7 @@
 #   events          the event in (JSON, the script API's current event), the batch outcome out
 #   commit_retry    retries of a script that lost a commit race with a concurrent writer
 #   response        the response, its partial batch failures and Lambda's 6 MB limit
+#   metrics         per-phase figures as CloudWatch embedded metric format (EMF) metrics, one document per invocation
 #   errors          one error type per failure cause
 #
 # The script contract (works unchanged under spark-submit, e.g. on EMR Serverless):
@@ -27,7 +28,8 @@
 # "context_starts", "invocation", "new_jvm", "startup_s", "heap_mib", "tmp_free_mib", "tmp_total_mib", "tmp_low"},
 # "commit_conflicts" (only after a retry), "batchItemFailures" (batch events only)}. NaN and +-Infinity in RESULT
 # become null. Every failure is raised (never returned), so the Runtime API reports the invocation as failed and
-# Lambda's retries and failure destinations apply.
+# Lambda's retries and failure destinations apply. Every invocation, success or failure, first prints its metrics
+# (metrics.py; SPARK_LAMBDA_METRICS=off switches them off).
 import logging
 import os
 import time
@@ -36,7 +38,7 @@ import types
 
 from sparklambda import conflicts
 
-from . import commit_retry, config, events, isolation, response
+from . import commit_retry, config, events, isolation, metrics, response
 from .errors import (CommitConflictError, ConfigurationError, EventError, HandlerError, ResponseTooLargeError,  # noqa: F401
                      ScriptExitError, ScriptFailedError, ScriptNotFoundError, ScriptSyntaxError, ScriptUnreadableError,
                      SparkDriverDiedError, SparkStartError)
@@ -64,13 +66,19 @@ def _died(uri, death, during):
         f"starts a new JVM.")
 
 
-def _run_once(root, path, code, event, event_json, uri):
-    """One run of the script on its own session. Returns (RESULT, batch response); raises a HandlerError."""
+def _run_once(root, path, code, event, event_json, uri, record, asked_at):
+    """One run of the script on its own session. Returns (RESULT, batch response); raises a HandlerError. `record`
+    (metrics.Invocation) gets the seconds from `asked_at` (asking for Spark) to the session ready, and the script's."""
     module = types.ModuleType("__main__")
     events.begin(event)
     try:
         with isolation.InvocationSession(root):
-            isolation.run_script(path, code, event_json, module)
+            t0 = time.monotonic()
+            record.add("SessionSeconds", t0 - asked_at)
+            try:
+                isolation.run_script(path, code, event_json, module)
+            finally:
+                record.add("ScriptSeconds", time.monotonic() - t0)
     except SystemExit as e:
         if e.code is not None and e.code != 0:
             events.abandon()
@@ -94,6 +102,17 @@ def _run_once(root, path, code, event, event_json, uri):
 
 
 def handler(event, context):
+    record = metrics.Invocation(context)
+    try:
+        out = _handle(event, context, record)
+    except BaseException as e:
+        metrics.emit(record, error=e)  # never raises: the invocation's own error is what Lambda sees
+        raise
+    metrics.emit(record)
+    return out
+
+
+def _handle(event, context, record):
     global _invocations
     started, started_at = time.monotonic(), time.time()
     bucket = config.require_env("SPARK_LAMBDA_SCRIPT_BUCKET", "set it to the bucket that holds the PySpark script")
@@ -105,9 +124,13 @@ def handler(event, context):
     event_json = events.serialize(event)
 
     _invocations += 1
+    record.prop(invocation=_invocations)
+    t0 = time.monotonic()
     path, code, script_info = fetch_script(bucket, key)
+    record.set("ScriptFetchSeconds", time.monotonic() - t0)
     jvm_starts_before = _spark.jvm_starts if _invocations > 1 else 0  # a background start belongs to the 1st
     uri = script_info["uri"]
+    record.prop(script=uri, script_cached=script_info["cached"])
     logger.info("running %s (etag %s, %s)", uri, script_info["etag"], "cached" if script_info["cached"] else "downloaded")
 
     conflict_log = []
@@ -115,16 +138,25 @@ def handler(event, context):
     tmp_report = {}
     try:
         while True:
+            asked_at = time.monotonic()
             root = _spark.ensure()
+            jvm_start_s = _spark.take_jvm_start()
+            if jvm_start_s is not None:
+                record.set("JvmStartSeconds", jvm_start_s)
+            spark = _spark.report(jvm_starts_before, started_at)
+            record.prop(jvm_pid=spark["jvm_pid"], new_jvm=spark["new_jvm"], jvm_launched_in=spark["jvm_launched_in"],
+                        jvm_launch_lead_s=spark["jvm_launch_lead_s"], spark_startup_s=spark["startup_s"],
+                        script_runs=attempt + 1)
             t0 = time.monotonic()
             try:
-                result, batch = _run_once(root, path, code, event, event_json, uri)
+                result, batch = _run_once(root, path, code, event, event_json, uri, record, asked_at)
                 break
             except ScriptFailedError as e:
                 marker = conflicts.conflict_marker(e.__cause__ or e)
                 if marker is None:
                     raise
                 attempt += 1
+                record.set("CommitConflicts", attempt)
                 wait = commit_retry.backoff_s(attempt)
                 remaining = context.get_remaining_time_in_millis() / 1000 if context is not None else None
                 conflict_log.append({"attempt": attempt, "conflict": marker, "seconds": round(time.monotonic() - t0, 3)})
@@ -138,12 +170,15 @@ def handler(event, context):
                 logger.warning("script %s lost a commit race (%s): running it again in %.2f s (retry %d of %d)",
                                uri, marker, wait, attempt, max_retries)
                 time.sleep(wait)
+                record.prop(backoff_s=round(record.properties.get("backoff_s", 0) + wait, 3))
     finally:
+        t0 = time.monotonic()
         try:
             if _spark.root is not None and _spark.death() is None:
                 tmp_report = isolation.reclaim_tmp(_spark.root._sc, min_free_pct)
         except Exception:  # never mask the script's own outcome
             logger.warning("could not reclaim /tmp after the invocation:\n%s", traceback.format_exc())
+        record.set("CleanupSeconds", time.monotonic() - t0)
 
     return response.build(
         result, round(time.monotonic() - started, 3), script_info,
@@ -159,3 +194,6 @@ if (os.environ.get("SPARK_LAMBDA_SCRIPT_BUCKET") and os.environ.get("SPARK_LAMBD
         _spark.start_in_background()
     except Exception:  # never fail the init phase here; the first invocation starts Spark itself
         logger.warning("could not start Spark in the background:\n%s", traceback.format_exc())
+# Also during init (after the JVM's launch has begun): the metrics library, so no invocation pays for its import.
+if metrics.enabled():
+    metrics.preload()

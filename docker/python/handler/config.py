@@ -15,6 +15,8 @@
 #                                 writer is run again within the invocation (0 turns the retries off)
 #   SPARK_LAMBDA_TMP_MIN_FREE_PCT optional, default 10: below this share of /tmp free after an invocation, the
 #                                 SparkContext is stopped so the next invocation starts on a clean spark.local.dir
+#   SPARK_LAMBDA_METRICS, SPARK_LAMBDA_METRICS_NAMESPACE  optional: the per-invocation CloudWatch metrics (off; the
+#                                 namespace, default SparkLambda), read by metrics.py
 #   AWS_ENDPOINT_URL_S3 / _GLUE / _DYNAMODB  local tests only: S3-, Glue- and DynamoDB-compatible endpoints (boto3
 #                                 reads them natively; mapped here onto s3a, Iceberg's and each lock client's settings)
 import os

@@ -42,6 +42,8 @@ class SparkRuntime:
         self.prestart_error = None
         self.jvm_launched_in = None  # "init" (the background start of the init phase) or "invocation"
         self.jvm_launched_at = None  # wall-clock time the running JVM's launch began
+        self.jvm_start_s = None  # the running JVM's launch: process start to Py4J gateway ready
+        self.jvm_start_unreported = False  # True until an invocation has taken jvm_start_s for its metrics
 
     # --- health ------------------------------------------------------------------------------------------------
     def _answers(self):
@@ -186,7 +188,13 @@ class SparkRuntime:
         except OSError:
             pass
         t0, launch_at = time.monotonic(), time.time()
+        jvm_start_s = None
         try:
+            if launching_jvm:
+                # The gateway first (what SparkContext() would launch itself), so the JVM's launch is timed apart
+                # from the SparkContext's start.
+                SparkContext._ensure_initialized(conf=conf)
+                jvm_start_s = round(time.monotonic() - t0, 3)
             sc = SparkContext(conf=conf)
         except BaseException as e:
             detail = ""
@@ -208,13 +216,14 @@ class SparkRuntime:
         if launching_jvm:
             self.jvm_starts += 1
             self.jvm_launched_in, self.jvm_launched_at = phase, launch_at
+            self.jvm_start_s, self.jvm_start_unreported = jvm_start_s, True
         self.context_starts += 1
         self.root = SparkSession(sc)
         self.jvm_pid = int(sc._jvm.java.lang.ProcessHandle.current().pid())
         self.heap_mib = int(sc._jvm.java.lang.Runtime.getRuntime().maxMemory()) >> 20
         logger.info(
-            "Spark started in %.1fs (jvm pid %s, heap %s MiB, jvm starts %d, context starts %d)",
-            self.startup_s, self.jvm_pid, self.heap_mib, self.jvm_starts, self.context_starts,
+            "Spark started in %.1fs (jvm launch %s s, jvm pid %s, heap %s MiB, jvm starts %d, context starts %d)",
+            self.startup_s, jvm_start_s, self.jvm_pid, self.heap_mib, self.jvm_starts, self.context_starts,
         )
 
     def start_in_background(self):
@@ -228,6 +237,14 @@ class SparkRuntime:
         logger.info("init phase: starting the JVM and the SparkContext in the background")
         self.prestart = threading.Thread(target=run, name="spark-prestart", daemon=True)
         self.prestart.start()
+
+    def take_jvm_start(self):
+        """The running JVM's launch seconds for the first invocation that uses it (then None): each JVM launch is
+        counted once in the metrics, by the invocation that started it or waited for (or found) it."""
+        if not self.jvm_start_unreported:
+            return None
+        self.jvm_start_unreported = False
+        return self.jvm_start_s
 
     def report(self, jvm_starts_before, invocation_started_at):
         """The Spark part of the response. jvm_launched_in says whether the running JVM was launched by the init
