@@ -1,0 +1,63 @@
+# Pure logic of `make bench` (locallambda/bench.py), kept apart so the fast unit tests can check it without Spark:
+# the deterministic inputs (windows of consecutive days built from the sample CSV), medians and the summary line.
+import csv
+import datetime
+import io
+import json
+import statistics
+
+SIZES = {"small": None, "10mb": 10 * 1024 * 1024}  # target bytes of one input file (None: the sample's own rows)
+FORMATS = ("HUDI", "DELTA", "ICEBERG")
+
+
+def sample_rows(path):
+    """(header, rows) of the sample CSV; its dates are consecutive days (2012-01-01 .. 2015-12-31)."""
+    with open(path, newline="") as f:
+        rows = list(csv.reader(f))
+    return rows[0], rows[1:]
+
+
+def rows_for(size, sample_len, sample_bytes):
+    """Rows of one input file of `size`: the sample's count for "small", else enough whole copies of the sample to
+    reach the target bytes (a copy's dates take as many bytes as the sample's: 4-digit years)."""
+    target = SIZES[size]
+    if target is None:
+        return sample_len
+    copies = -(-target // sample_bytes)  # ceil
+    return copies * sample_len
+
+
+def window(header, rows, n, k):
+    """The CSV text of window k of n rows: consecutive days starting k * (n // 2) days after the sample's first date,
+    the measured values cycling through the sample's rows. Window k and k+1 share n // 2 keys (matched by the MERGE)
+    and window k+1 has n - n // 2 new ones: every timed write into a table seeded with window 0 updates and inserts."""
+    first = datetime.date.fromisoformat(rows[0][0])
+    start = k * (n // 2)
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\n")
+    w.writerow(header)
+    for i in range(start, start + n):
+        r = rows[i % len(rows)]
+        w.writerow([(first + datetime.timedelta(days=i)).isoformat(), *r[1:]])
+    return out.getvalue()
+
+
+def median(values):
+    values = [v for v in values if v is not None]
+    return round(statistics.median(values), 3) if values else None
+
+
+def ratio(a, b):
+    return round(a / b, 2) if a is not None and b else None
+
+
+def summary(fmt, size, cold_s, warm_s, submit_s, peer_s):
+    """The bench-summary dict of one format and size (seconds are medians; ratios rounded to 2 places; None when
+    either side is missing)."""
+    return {"format": fmt, "size": size, "cold_s": cold_s, "warm_s": warm_s, "submit_s": submit_s, "peer_s": peer_s,
+            "submit_over_warm": ratio(submit_s, warm_s), "warm_over_peer": ratio(warm_s, peer_s),
+            "cold_over_submit": ratio(cold_s, submit_s)}
+
+
+def summary_line(d):
+    return "bench-summary: " + json.dumps(d)

@@ -1,0 +1,55 @@
+# Unit tests of the pure logic of `make bench` (locallambda/bench_lib.py): the generated inputs are deterministic,
+# ~10 MB, consecutive keys whose windows overlap by half; the summary line's shape and ratio arithmetic. No Spark.
+import csv
+import io
+import json
+import os
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))
+import bench_lib as bl  # noqa: E402
+
+SAMPLE = os.path.join(HERE, "..", "..", "assets", "data", "seattle-weather.csv")
+
+
+def keys(text):
+    return [r["date"] for r in csv.DictReader(io.StringIO(text))]
+
+
+def test_small_window_zero_is_the_sample_itself():
+    header, rows = bl.sample_rows(SAMPLE)
+    n = bl.rows_for("small", len(rows), os.path.getsize(SAMPLE))
+    assert n == len(rows) == 1461
+    with open(SAMPLE, newline="") as f:
+        assert bl.window(header, rows, n, 0) == f.read().replace("\r\n", "\n")
+
+
+def test_10mb_windows_are_deterministic_sized_and_half_overlapping():
+    header, rows = bl.sample_rows(SAMPLE)
+    n = bl.rows_for("10mb", len(rows), os.path.getsize(SAMPLE))
+    w1, w2 = bl.window(header, rows, n, 1), bl.window(header, rows, n, 2)
+    assert w1 == bl.window(header, rows, n, 1)  # deterministic
+    assert 10 * 1024 * 1024 <= len(w1.encode()) <= 11 * 1024 * 1024
+    k1, k2 = keys(w1), keys(w2)
+    assert len(k1) == len(set(k1)) == n and k1 == sorted(k1)  # unique, consecutive ISO days
+    assert len(set(k1) & set(k2)) == n // 2  # the MERGE matches half ...
+    assert len(set(k2) - set(k1)) == n - n // 2  # ... and inserts the rest
+
+
+def test_summary_ratios_and_nulls():
+    d = bl.summary("DELTA", "small", 20.0, 4.0, 14.0, 0.05)
+    assert d == {"format": "DELTA", "size": "small", "cold_s": 20.0, "warm_s": 4.0, "submit_s": 14.0,
+                 "peer_s": 0.05, "submit_over_warm": 3.5, "warm_over_peer": 80.0, "cold_over_submit": 1.43}
+    d = bl.summary("HUDI", "10mb", 30.0, None, 12.5, None)
+    assert d["submit_over_warm"] is None and d["warm_over_peer"] is None and d["cold_over_submit"] == 2.4
+    line = bl.summary_line(d)
+    assert line.startswith("bench-summary: {")
+    assert json.loads(line.split(": ", 1)[1]) == d
+    assert list(json.loads(line.split(": ", 1)[1])) == ["format", "size", "cold_s", "warm_s", "submit_s", "peer_s",
+                                                        "submit_over_warm", "warm_over_peer", "cold_over_submit"]
+
+
+def test_median_skips_missing_runs():
+    assert bl.median([3.0, None, 1.0, 2.0]) == 2.0
+    assert bl.median([None]) is None
