@@ -31,7 +31,7 @@ help:
 	@echo "make runtime FRAMEWORK=X      - install the pinned local Spark runtime (X = DELTA, HUDI or ICEBERG)"
 	@echo "make invoke FRAMEWORK=X SCRIPT=path EVENT=file.json - run a script as Lambda would, locally"
 	@echo "make e2e                      - cold + warm invocations of all three table formats in Lambda's sandbox"
-	@echo "make bench                    - cold/warm timings and peak memory per table format (reported, not asserted)"
+	@echo "make bench [BENCH_ARGS=--quick] - side by side: this function cold/warm, spark-submit, delta-rs/pyiceberg (reported, not asserted)"
 
 # --- CDK CLI (pinned in package-lock.json) ---------------------------------------------------------------------
 $(CDK): package.json package-lock.json
@@ -105,15 +105,15 @@ static-checks: $(TOOLS_VENV)/.installed
 	$(TOOLS_VENV)/bin/shellcheck -S warning $(SHELL_SCRIPTS)
 	@echo "static-checks: hadolint and shellcheck ($(words $(SHELL_SCRIPTS)) shell scripts) found nothing at error/warning level"
 
-# Unit tests of the image's Python packages (docker/tests/python): no Spark and no .runtime, in seconds, in their own
-# small pinned venv (pytest, Powertools; the SAM CLI's sample events).
+# Unit tests of the image's Python packages (docker/tests/python) and of the bench's pure logic (locallambda/tests):
+# no Spark and no .runtime, in seconds, in their own small pinned venv (pytest, Powertools; the SAM CLI's sample events).
 UNIT_VENV := .venv-unit
 $(UNIT_VENV)/.stamp: locallambda/install-tools.sh locallambda/requirements-unit.txt locallambda/requirements-rie.txt
 	@UNIT_VENV=$(CURDIR)/$(UNIT_VENV) bash locallambda/install-tools.sh --unit $(PYTHON)
 
 .PHONY: test-unit
 test-unit: $(UNIT_VENV)/.stamp
-	SAM_EVENTS=$(CURDIR)/$(UNIT_VENV)/sam-events $(UNIT_VENV)/bin/python -m pytest -q -p no:cacheprovider docker/tests/python
+	SAM_EVENTS=$(CURDIR)/$(UNIT_VENV)/sam-events $(UNIT_VENV)/bin/python -m pytest -q -p no:cacheprovider docker/tests/python locallambda/tests
 
 # The tests of the image's other files (lock, Dockerfile, spark-class) and of the installed runtime in the sandbox;
 # pytest is the pinned one of the end-to-end tools venv (locallambda/requirements.txt).
@@ -129,18 +129,23 @@ e2e: e2e-prereqs
 .PHONY: test
 test: vet static-checks test-unit test-go cfn-lint checkov test-runtime e2e
 
-# Speed and memory, measured (never asserted): for each table format, one cold and two warm invocations of the
-# sample job through the Runtime API in the Lambda sandbox (3008 MiB), then the sandbox's peak-memory report.
-BENCH_FRAMEWORKS ?= HUDI DELTA ICEBERG
-BENCH_DIR := .cache/bench
+# One side-by-side measurement, reported and never asserted (locallambda/bench.py; README "Benchmark"): the sample
+# job through this function (cold, warm), a new spark-submit per run and the no-JVM peer (delta-rs, pyiceberg), per
+# format and input size, interleaved, medians of BENCH_RUNS; the last lines are `bench-summary: {...}`.
+# BENCH_ARGS=--quick: 1 run, small input, one format (for development).
+BENCH_VENV := .venv-bench
+# BENCH_RUNS (default 3), BENCH_FRAMEWORKS (default HUDI,DELTA,ICEBERG), BENCH_SIZES (default small,10mb) are read
+# by bench.py from the environment.
+$(BENCH_VENV)/.stamp: locallambda/requirements-bench.txt | runtime
+	$(E2E_PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/pip install --quiet --default-timeout=1000 --retries 10 --disable-pip-version-check \
+	  --require-hashes --only-binary=:all: -r locallambda/requirements-bench.txt
+	touch $@
+
 .PHONY: bench
-bench: e2e-prereqs
-	@rm -rf $(BENCH_DIR); for fw in $(BENCH_FRAMEWORKS); do \
-	  echo "=== $$fw"; \
-	  $(E2E_VENV)/bin/python locallambda/invoke.py --framework $$fw --times 3 --log-dir $(BENCH_DIR)/$$fw \
-	    | sed -n '/^--- timings/,/^logs:/p' | grep -v '^logs:'; \
-	  grep -h "lambda-sandbox: REPORT" $(BENCH_DIR)/$$fw/*.log | tail -n 1; \
-	done
+bench: e2e-prereqs $(BENCH_VENV)/.stamp
+	$(foreach v,BENCH_RUNS BENCH_FRAMEWORKS BENCH_SIZES,$(if $($(v)),$(v)="$($(v))")) \
+	  $(E2E_VENV)/bin/python locallambda/bench.py $(BENCH_ARGS)
 
 # The local Lambda runner's make fragments (locallambda/): runtime, runtime-all, sandbox-shell, e2e-tools, e2e-prereqs,
 # invoke.

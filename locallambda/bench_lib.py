@@ -42,6 +42,12 @@ def window(header, rows, n, k):
     return out.getvalue()
 
 
+def emf_value(doc, name):
+    """A metric or property of an EMF document; Powertools writes metric values as lists (summed here)."""
+    v = doc.get(name)
+    return sum(v) if isinstance(v, list) else v
+
+
 def median(values):
     values = [v for v in values if v is not None]
     return round(statistics.median(values), 3) if values else None

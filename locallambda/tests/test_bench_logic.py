@@ -53,3 +53,9 @@ def test_summary_ratios_and_nulls():
 def test_median_skips_missing_runs():
     assert bl.median([3.0, None, 1.0, 2.0]) == 2.0
     assert bl.median([None]) is None
+
+
+def test_emf_values_are_summed_lists_or_plain_properties():
+    doc = {"_aws": {}, "JvmStartSeconds": [2.813], "ScriptSeconds": [1.5, 2.0], "spark_startup_s": 4.708}
+    assert bl.emf_value(doc, "JvmStartSeconds") == 2.813 and bl.emf_value(doc, "ScriptSeconds") == 3.5
+    assert bl.emf_value(doc, "spark_startup_s") == 4.708 and bl.emf_value(doc, "SessionSeconds") is None

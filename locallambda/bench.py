@@ -1,0 +1,303 @@
+# Driver of `make bench`: one side-by-side measurement, interleaved, of the sample job (read a CSV, MERGE/upsert it
+# on `date` into a Hudi/Delta/Iceberg table, count) run three ways, N times each, medians reported (never asserted):
+#   A  this function: RIE + awslambdaric + the handler in the Lambda sandbox (lambda_harness), cold (a new execution
+#      environment: from its launch, init included, to the first response) and warm (its next invocation);
+#   B  a new spark-submit per invocation in the same sandbox: only the format's extensions/catalog and the s3a
+#      endpoint/credentials of the local S3 server (an empty SPARK_CONF_DIR: none of docker/conf's tuning);
+#   C  the no-JVM peer, warm (bench_peer.py: delta-rs for Delta, pyiceberg for Iceberg; none for Hudi).
+# Inputs (bench_lib.window): the sample CSV's size and ~10 MB, windows of consecutive days, so each timed write into a
+# table seeded (untimed) with window 0 matches half its keys and inserts the other half. Prints per-phase cold
+# timings of A (from the handler's EMF document), peak memory (the sandbox's REPORT line), A's peak at 2048/3008/10240
+# MiB for the 10 MB input, and one `bench-summary: {...}` line per format and size.
+import argparse
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bench_lib as bl  # noqa: E402
+import lambda_harness as h  # noqa: E402
+
+CACHE = os.path.join(h.ROOT, ".cache", "bench")
+BENCH_PY = os.path.join(h.ROOT, ".venv-bench", "bin", "python")
+PEER = os.path.join(h.ROOT, "locallambda", "bench_peer.py")
+WAREHOUSE = f"s3://{h.BUCKET}/tables"
+MEMORY = 3008
+EMF_PHASES = ("JvmStartSeconds", "SessionSeconds", "ScriptSeconds", "DurationSeconds")
+
+
+def log(msg):
+    print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+def world_readable(path):
+    for d, _, files in os.walk(path):
+        os.chmod(d, 0o755)
+        for f in files:
+            os.chmod(os.path.join(d, f), 0o644)
+
+
+def make_inputs(sizes, windows):
+    """{size: [csv path of window 0..windows-1]} in .cache/bench/data (deterministic; written when missing)."""
+    header, rows = bl.sample_rows(h.SAMPLE_DATA)
+    out = {}
+    os.makedirs(os.path.join(CACHE, "data"), exist_ok=True)
+    for size in sizes:
+        n = bl.rows_for(size, len(rows), os.path.getsize(h.SAMPLE_DATA))
+        out[size] = []
+        for k in range(windows):
+            path = os.path.join(CACHE, "data", f"{size}-{n}rows-w{k}.csv")
+            if not os.path.exists(path):
+                with open(path + ".tmp", "w") as f:
+                    f.write(bl.window(header, rows, n, k))
+                os.replace(path + ".tmp", path)
+            out[size].append(path)
+    world_readable(CACHE)
+    return out
+
+
+def report_peak(text):
+    """The peak memory (MiB) of the sandbox's last REPORT line in text, or None."""
+    m = re.findall(r"lambda-sandbox: REPORT .*?max_memory_used=(\d+)MB", text)
+    return int(m[-1]) if m else None
+
+
+def emf_docs(log_path):
+    """The handler's EMF documents (one per invocation) in a function log, in order."""
+    docs = []
+    with open(log_path, errors="replace") as f:
+        for line in f:
+            if '"_aws"' in line:
+                try:
+                    docs.append(json.loads(line[line.index("{"):]))
+                except ValueError:
+                    pass
+    return docs
+
+
+def event(path, table):
+    return {"input": f"s3://{h.BUCKET}/data/{os.path.basename(path)}", "table": table, "warehouse": WAREHOUSE,
+            "database": "bench"}
+
+
+def run_function(fw, env, name, events, memory=MEMORY):
+    """A: one new execution environment serving `events`. Returns (runs, peak MiB): runs[i] = {"seconds" (the first:
+    from the environment's launch, init included), "ok", "emf", "error"}."""
+    runs = []
+    t0 = time.monotonic()
+    with h.LambdaFunction(fw, env, LOG_DIR, memory=memory, name=name) as fn:
+        for e in events:
+            r = fn.invoke(e)
+            runs.append({"seconds": round(time.monotonic() - t0 if not runs else r.seconds, 3), "ok": not r.failed,
+                         "error": None if not r.failed else f"{r.error_type}: {str(r.error_message)[:500]}"})
+    with open(fn.log_path, errors="replace") as f:
+        text = f.read()
+    for run, doc in zip(runs, emf_docs(fn.log_path)):
+        run["emf"] = doc
+    for run in runs:
+        if not run["ok"]:
+            log(f"{name} FAILED: {run['error']}\n{fn.log_tail(40)}")
+    return runs, report_peak(text)
+
+
+def submit_conf(fw, server):
+    conf = {
+        "spark.driver.bindAddress": "127.0.0.1", "spark.driver.host": "127.0.0.1",  # the sandbox has no hostname
+        "spark.hadoop.fs.s3.impl": "org.apache.hadoop.fs.s3a.S3AFileSystem",  # the function's s3:// paths
+        "spark.hadoop.fs.s3a.endpoint": server.url, "spark.hadoop.fs.s3a.path.style.access": "true",
+        "spark.hadoop.fs.s3a.connection.ssl.enabled": "false",
+        "spark.hadoop.fs.s3a.aws.credentials.provider": "org.apache.hadoop.fs.s3a.TemporaryAWSCredentialsProvider",
+        "spark.hadoop.fs.s3a.access.key": h.DUMMY_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        "spark.hadoop.fs.s3a.secret.key": h.DUMMY_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+        "spark.hadoop.fs.s3a.session.token": h.DUMMY_CREDENTIALS["AWS_SESSION_TOKEN"],
+    }
+    conf.update({
+        "DELTA": {"spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
+                  "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog"},
+        "HUDI": {"spark.serializer": "org.apache.spark.serializer.KryoSerializer",
+                 "spark.kryo.registrator": "org.apache.spark.HoodieSparkKryoRegistrar",
+                 "spark.sql.extensions": "org.apache.spark.sql.hudi.HoodieSparkSessionExtension",
+                 "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.hudi.catalog.HoodieCatalog"},
+        "ICEBERG": {"spark.sql.extensions": "org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions",
+                    "spark.sql.catalog.lake": "org.apache.iceberg.spark.SparkCatalog",
+                    "spark.sql.catalog.lake.type": "hadoop", "spark.sql.catalog.lake.warehouse": WAREHOUSE},
+    }[fw])
+    return conf
+
+
+def run_submit(fw, server, ev, name):
+    """B: one spark-submit of the job in the sandbox; (whole wall seconds or None, peak MiB)."""
+    env = {**h.runtime_env(fw), "HOME": "/tmp", "LANG": "C.UTF-8", **h.DUMMY_CREDENTIALS,
+           "SPARK_CONF_DIR": os.path.join(CACHE, "empty-conf"), "SPARK_LAMBDA_FRAMEWORK": fw}
+    env["PYTHONPATH"] = ":".join(p for p in (env["RUNTIME_TASK_ROOT"], env.get("PYTHONPATH")) if p)  # sparklambda
+    os.makedirs(env["SPARK_CONF_DIR"], mode=0o755, exist_ok=True)
+    args = [a for k, v in submit_conf(fw, server).items() for a in ("--conf", f"{k}={v}")]
+    cmd = ["bash", h.SANDBOX, "--memory", str(MEMORY), "--", env["SPARK_HOME"] + "/bin/spark-submit", *args,
+           h.SAMPLE_SCRIPT, "--event", json.dumps(ev)]
+    t0 = time.monotonic()
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=1800)
+    seconds = round(time.monotonic() - t0, 3)
+    with open(os.path.join(LOG_DIR, f"{name}.log"), "w") as f:
+        f.write(proc.stdout + proc.stderr)
+    if proc.returncode != 0:
+        log(f"{name} FAILED (exit {proc.returncode}):\n{proc.stderr[-3000:]}")
+        return None, report_peak(proc.stderr)
+    return seconds, report_peak(proc.stderr)
+
+
+class Peer:
+    """C: bench_peer.py for one format in the sandbox, kept running between requests."""
+
+    def __init__(self, fw):
+        self.log_path = os.path.join(LOG_DIR, f"peer-{fw.lower()}.log")
+        self._log = open(self.log_path, "w")
+        with socket.socket() as listener:  # the sandbox gives a command no stdin: requests go over 127.0.0.1
+            listener.bind(("127.0.0.1", 0))
+            listener.listen(1)
+            listener.settimeout(300)
+            self.proc = subprocess.Popen(
+                ["bash", h.SANDBOX, "--memory", str(MEMORY), "--tmp-size", "2048", "--", BENCH_PY, PEER, fw,
+                 "/tmp/peer", str(listener.getsockname()[1])], stdout=self._log, stderr=subprocess.STDOUT,
+                env=h._base_env())
+            self.conn = listener.accept()[0]
+        self.stream = self.conn.makefile("rw")
+        if self.stream.readline().strip() != "peer-ready":
+            raise RuntimeError(f"the {fw} peer did not start: see {self.log_path}")
+
+    def run(self, path, table, seed=False):
+        self.stream.write(json.dumps({"input": path, "table": table, "seed": seed}) + "\n")
+        self.stream.flush()
+        line = self.stream.readline()
+        out = json.loads(line.split("peer-result: ", 1)[1]) if line.startswith("peer-result: ") else {"error": line}
+        if "error" in out:
+            log(f"peer {table} FAILED: {out['error']}")
+        return out.get("seconds")
+
+    def close(self):
+        self.stream.close()
+        self.conn.close()
+        self.proc.wait(60)
+        self._log.close()
+        with open(self.log_path) as f:
+            return report_peak(f.read())
+
+
+def fmt_s(v):
+    return "n/a" if v is None else f"{v:.2f} s"
+
+
+def main():
+    global LOG_DIR
+    ap = argparse.ArgumentParser(description="Side-by-side timings of the sample job: this function (cold, warm), "
+                                             "spark-submit, the no-JVM peer.")
+    ap.add_argument("--runs", type=int, default=int(os.environ.get("BENCH_RUNS") or 3))
+    ap.add_argument("--frameworks", default=os.environ.get("BENCH_FRAMEWORKS"))
+    ap.add_argument("--sizes", default=os.environ.get("BENCH_SIZES") or "small,10mb")
+    ap.add_argument("--quick", action="store_true", help="1 run, small input only, one format (the first given, "
+                                                         "DELTA by default)")
+    ap.add_argument("--log-dir", default=os.path.join(CACHE, "logs"), help="emptied first (default .cache/bench/logs)")
+    args = ap.parse_args()
+    given = args.frameworks is not None
+    frameworks = [f.upper() for f in re.split(r"[ ,]+", (args.frameworks or ",".join(bl.FORMATS)).strip()) if f]
+    sizes = [s for s in re.split(r"[ ,]+", args.sizes.strip()) if s]
+    if args.quick:
+        frameworks = frameworks[:1] if given else ["DELTA"]
+        sizes, args.runs = ["small"], 1
+    bad = [f for f in frameworks if f not in bl.FORMATS] + [s for s in sizes if s not in bl.SIZES]
+    if bad or args.runs < 1:
+        raise SystemExit(f"unknown format/size {bad} or runs < 1 (formats {bl.FORMATS}, sizes {list(bl.SIZES)})")
+    mem_sizes = (2048, 3008, 10240) if "10mb" in sizes and not args.quick else ()
+    LOG_DIR = os.path.abspath(args.log_dir)
+    shutil.rmtree(LOG_DIR, ignore_errors=True)  # the function logs are appended to and parsed for EMF documents
+    os.makedirs(LOG_DIR)
+    world_readable(CACHE)
+    inputs = make_inputs(sizes, args.runs + 1 + len(mem_sizes))
+    log(f"formats {frameworks}, sizes {sizes}, {args.runs} run(s), function memory {MEMORY} MiB; logs: {LOG_DIR}")
+
+    res = {(fw, s): {"cold": [], "warm": [], "submit": [], "peer": [], "phases": [], "peak_fn": [], "peak_submit": [],
+                     "peak_peer": None} for fw in frameworks for s in sizes}
+    failed = False
+    with h.AwsServer(LOG_DIR) as server:
+        h.prepare_bucket(server, h.SAMPLE_SCRIPT, data_paths=[p for s in sizes for p in inputs[s]])
+        envs = {fw: h.function_env(fw, server) for fw in frameworks}
+        peers = {fw: Peer(fw) for fw in frameworks if fw != "HUDI"}
+        # Untimed seeds (window 0): the function's tables (cold, warm) and spark-submit's, in one environment per
+        # format (same warehouse and catalog as spark-submit's), and the peer's.
+        for fw in frameworks:
+            seeds = [event(inputs[s][0], f"{kind}_{s}") for s in sizes for kind in ("cold", "warm", "submit")]
+            log(f"{fw}: seeding {len(seeds)} tables (untimed)")
+            runs, _ = run_function(fw, envs[fw], f"seed-{fw.lower()}", seeds)
+            failed |= not all(r["ok"] for r in runs)
+            for s in sizes:
+                if fw in peers:
+                    peers[fw].run(inputs[s][0], f"peer_{s}", seed=True)
+        for k in range(1, args.runs + 1):
+            for fw in frameworks:
+                for s in sizes:
+                    r = res[(fw, s)]
+                    tag = f"{fw} {s} run {k}"
+                    runs, peak = run_function(fw, envs[fw], f"{fw.lower()}-{s}-r{k}",
+                                              [event(inputs[s][k], f"cold_{s}"), event(inputs[s][k], f"warm_{s}")])
+                    failed |= not all(x["ok"] for x in runs)
+                    if runs[0]["ok"]:
+                        r["cold"].append(runs[0]["seconds"])
+                        r["phases"].append(runs[0].get("emf", {}))
+                    if runs[1]["ok"]:
+                        r["warm"].append(runs[1]["seconds"])
+                    r["peak_fn"].append(peak)
+                    sub, speak = run_submit(fw, server, event(inputs[s][k], f"submit_{s}"), f"submit-{fw.lower()}-{s}-r{k}")
+                    failed |= sub is None
+                    r["submit"].append(sub)
+                    r["peak_submit"].append(speak)
+                    if fw in peers:
+                        r["peer"].append(peers[fw].run(inputs[s][k], f"peer_{s}"))
+                    log(f"{tag}: A cold {fmt_s(runs[0]['seconds'] if runs[0]['ok'] else None)}, "
+                        f"A warm {fmt_s(runs[1]['seconds'] if runs[1]['ok'] else None)}, B spark-submit {fmt_s(sub)}, "
+                        f"C peer {fmt_s(r['peer'][-1] if r['peer'] else None)}")
+        mem = {}
+        for fw in frameworks:
+            for i, m in enumerate(mem_sizes):
+                runs, peak = run_function(fw, envs[fw], f"{fw.lower()}-10mb-{m}mib",
+                                          [event(inputs["10mb"][args.runs + 1 + i], "cold_10mb")], memory=m)
+                mem[(fw, m)] = (runs[0]["seconds"] if runs[0]["ok"] else None, peak)
+        for fw, p in peers.items():
+            peak = p.close()
+            for s in sizes:
+                res[(fw, s)]["peak_peer"] = peak
+
+    print("\n--- per format and size: medians (reported, not asserted)")
+    lines = []
+    for (fw, s), r in res.items():
+        cold, warm, sub, peer = (bl.median(r[k]) for k in ("cold", "warm", "submit", "peer"))
+        print(f"{fw} {s}: A cold {fmt_s(cold)}, A warm {fmt_s(warm)}, B spark-submit {fmt_s(sub)}, "
+              f"C peer {fmt_s(peer) if fw != 'HUDI' else 'none (no Hudi writer without a JVM)'}")
+        ph = {p: bl.median([bl.emf_value(d, p) for d in r["phases"]]) for p in EMF_PHASES + ("spark_startup_s",)}
+        init = round(cold - ph["DurationSeconds"], 3) if cold is not None and ph["DurationSeconds"] else None
+        print(f"  A cold phases: launch to handler start (sandbox, RIE, init phase) {fmt_s(init)}; handler "
+              f"{fmt_s(ph['DurationSeconds'])} = JVM up (JvmStartSeconds) {fmt_s(ph['JvmStartSeconds'])}, "
+              f"session ready (SessionSeconds, from asking) {fmt_s(ph['SessionSeconds'])}, "
+              f"job (ScriptSeconds) {fmt_s(ph['ScriptSeconds'])}; spark_startup_s {ph['spark_startup_s']}. "
+              f"First action and commit are not separable: they are inside ScriptSeconds (table_job.py reports no "
+              f"per-step timings)")
+        print(f"  peak memory (MiB): A environment (cold + warm) {max(filter(None, r['peak_fn']), default=None)}, "
+              f"B spark-submit {max(filter(None, r['peak_submit']), default=None)}, C peer process "
+              f"{r['peak_peer'] if fw != 'HUDI' else 'n/a'}")
+        lines.append(bl.summary_line(bl.summary(fw, s, cold, warm, sub, peer)))
+    if mem:
+        print("--- A, 10 MB input, one cold invocation per function memory: seconds, peak memory")
+        for (fw, m), (sec, peak) in mem.items():
+            print(f"{fw} {m} MiB: {fmt_s(sec)}, peak {peak} MiB")
+    for line in lines:
+        print(line)
+    return 1 if failed else 0
+
+
+LOG_DIR = None
+
+if __name__ == "__main__":
+    sys.exit(main())
