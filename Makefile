@@ -25,7 +25,7 @@ help:
 	@echo "make synth [FRAMEWORK=DELTA]  - synthesize the sample app (Hudi, Delta, Iceberg stacks) into cdk.out"
 	@echo "make test                     - go vet, gofmt, hadolint, shellcheck, handler unit tests, Go unit/snapshot/cdk-nag tests, cfn-lint, checkov, runtime + end-to-end tests"
 	@echo "make checkov                  - checkov over the synthesized templates (fails on any failed check)"
-	@echo "make test-unit                - only the handler's and script API's unit tests (seconds, no Spark)"
+	@echo "make test-unit                - only the handler's, script API's and bench logic's unit tests (seconds, no Spark)"
 	@echo "make test-go                  - only the Go tests (constructs, snapshots, cdk-nag, image build command)"
 	@echo "make snapshot-update          - rewrite test/golden after an intended infrastructure change"
 	@echo "make runtime FRAMEWORK=X      - install the pinned local Spark runtime (X = DELTA, HUDI or ICEBERG)"
@@ -134,8 +134,8 @@ test: vet static-checks test-unit test-go cfn-lint checkov test-runtime e2e
 # format and input size, interleaved, medians of BENCH_RUNS; the last lines are `bench-summary: {...}`.
 # BENCH_ARGS=--quick: 1 run, small input, one format (for development).
 BENCH_VENV := .venv-bench
-# BENCH_RUNS (default 3), BENCH_FRAMEWORKS (default HUDI,DELTA,ICEBERG), BENCH_SIZES (default small,10mb) are read
-# by bench.py from the environment.
+# BENCH_RUNS (default 3), BENCH_FRAMEWORKS (default HUDI,DELTA,ICEBERG), BENCH_SIZES (default small,10mb): bench.py's
+# --runs, --frameworks, --sizes.
 $(BENCH_VENV)/.stamp: locallambda/requirements-bench.txt | runtime
 	$(E2E_PYTHON) -m venv $(BENCH_VENV)
 	$(BENCH_VENV)/bin/pip install --quiet --default-timeout=1000 --retries 10 --disable-pip-version-check \
@@ -144,8 +144,8 @@ $(BENCH_VENV)/.stamp: locallambda/requirements-bench.txt | runtime
 
 .PHONY: bench
 bench: e2e-prereqs $(BENCH_VENV)/.stamp
-	$(foreach v,BENCH_RUNS BENCH_FRAMEWORKS BENCH_SIZES,$(if $($(v)),$(v)="$($(v))")) \
-	  $(E2E_VENV)/bin/python locallambda/bench.py $(BENCH_ARGS)
+	$(E2E_VENV)/bin/python locallambda/bench.py $(if $(BENCH_RUNS),--runs "$(BENCH_RUNS)") \
+	  $(if $(BENCH_FRAMEWORKS),--frameworks "$(BENCH_FRAMEWORKS)") $(if $(BENCH_SIZES),--sizes "$(BENCH_SIZES)") $(BENCH_ARGS)
 
 # The local Lambda runner's make fragments (locallambda/): runtime, runtime-all, sandbox-shell, e2e-tools, e2e-prereqs,
 # invoke.
