@@ -27,9 +27,9 @@ def test_lock_parses_and_has_no_todo():
     all_rows = rows()
     assert all_rows, "no entries"
     for kind, scope, name, version, sha in all_rows:
-        assert kind in {"runtime", "pypi", "jar", "buildjar"}, (kind, name)
+        assert kind in {"runtime", "pypi", "jar", "buildjar", "emr"}, (kind, name)
         assert scope == "COMMON" or scope in frameworks(), (scope, name)
-        if kind == "runtime":
+        if kind in {"runtime", "emr"}:
             assert sha == "-", name
         else:
             assert HEX64.match(sha), "%s %s has no 64-hex sha256: %r" % (kind, name, sha)
@@ -74,6 +74,44 @@ def test_pyspark_matches_spark_and_scala_suffixes_match():
             m = re.search(r"spark-?(?:runtime-)?(3\.[0-9])", artifact)
             if m:
                 assert m.group(1) == spark_mm, "%s is built for Spark %s, the lock says %s" % (name, m.group(1), spark)
+
+
+# What the named EMR release ships (its `emr` rows, copied from the Amazon EMR Release Guide) against what the image
+# pins: the open-source version is the part before EMR's "-amzn-N" suffix.
+EMR_PINS = {
+    "emr-spark": ["pyspark", "spark"],
+    "emr-delta": ["delta-spark", "io.delta:delta-spark_{scala}", "io.delta:delta-storage"],
+    "emr-hudi": ["org.apache.hudi:hudi-spark{spark_mm}-bundle_{scala}"],
+    "emr-iceberg": ["org.apache.iceberg:iceberg-spark-runtime-{spark_mm}_{scala}", "org.apache.iceberg:iceberg-aws-bundle"],
+}
+
+
+def open_source(emr_version):
+    return re.sub(r"-amzn-[0-9]+$", "", emr_version)
+
+
+def test_lock_names_an_emr_7_release_with_a_row_per_component():
+    release = lock("version", "emr-release").strip()
+    assert re.fullmatch(r"emr-7\.[0-9]+\.[0-9]+", release), release
+    emr_names = {name for kind, _scope, name, _v, _s in rows() if kind == "emr"}
+    assert emr_names == set(EMR_PINS) | {"emr-scala"}, emr_names
+
+
+@pytest.mark.parametrize("component", sorted(EMR_PINS))
+def test_pinned_versions_are_the_emr_releases(component):
+    scala = lock("version", "scala").strip()
+    spark_mm = ".".join(lock("version", "spark").strip().split(".")[:2])
+    want = open_source(lock("version", component).strip())
+    for pin in EMR_PINS[component]:
+        name = pin.format(scala=scala, spark_mm=spark_mm)
+        got = lock("version", name).strip()
+        assert got == want, "%s is %s in the lock, but %s ships %s %s: pin %s (or name another release)" % (
+            name, got, lock("version", "emr-release").strip(), component, want, want)
+
+
+def test_scala_is_the_emr_releases():
+    emr_scala = lock("version", "emr-scala").strip()
+    assert emr_scala.rsplit(".", 1)[0] == lock("version", "scala").strip()
 
 
 def test_lock_sh_rejects_unknown_framework_listing_valid_ones():
