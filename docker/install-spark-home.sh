@@ -14,6 +14,11 @@
 #       TASK_ROOT        the image's Python files, PYTHON_SRC/*/*.py (the handler package and the script API),
 #                        package directories kept: TASK_ROOT/handler/__init__.py is what awslambdaric imports
 #                        for handler.handler (the image: LAMBDA_TASK_ROOT=/var/task)
+#   install-spark-home.sh cds-archive SPARK_HOME PYTHON FRAMEWORK
+#       SPARK_HOME/cds/driver.jsa  the driver JVM's class-data sharing archive: the training job (cds-train.py beside
+#                        this script) run once with SPARK_LAMBDA_CDS_DUMP, then checked by starting a JVM that must
+#                        map it (-Xshare:on fails otherwise); java from JAVA_HOME or PATH, as spark-class finds it.
+#                        Run last: the archive is only valid for exactly these jars (paths, sizes, times).
 # PYTHON must already have pyspark (installed from the lock's COMMON requirements). Everything written is readable
 # by every uid (Lambda runs the function as a non-root user).
 set -eu
@@ -73,10 +78,32 @@ task_root() {
     chmod -R a+rX "$root"
 }
 
+cds_archive() {
+    [ $# -eq 3 ] || die "usage: $0 cds-archive SPARK_HOME PYTHON FRAMEWORK"
+    home=$1 python=$2 fw=$3
+    archive=$home/cds/driver.jsa
+    mkdir -p "$home/cds"
+    rm -f "$archive"
+    work=$(mktemp -d)
+    # The training job runs as a Lambda invocation would start Spark: through spark-class, with the image's defaults.
+    SPARK_HOME=$home SPARK_CONF_DIR=$home/conf SPARK_LAMBDA_CDS_DUMP=$archive SPARK_LOCAL_IP=127.0.0.1 \
+        PYSPARK_PYTHON=$python AWS_LAMBDA_FUNCTION_MEMORY_SIZE=3008 \
+        "$python" "$here/cds-train.py" "$fw" "$work" || { rm -rf "$work"; die "the class-data sharing training run for $fw failed"; }
+    rm -rf "$work"
+    [ -s "$archive" ] || die "the training run wrote no archive $archive"
+    if [ -n "${JAVA_HOME:-}" ]; then java=$JAVA_HOME/bin/java; else java=java; fi
+    # The same classpath as spark-class builds; -Xshare:on makes a JVM that cannot map the archive fail.
+    "$java" -XX:SharedArchiveFile="$archive" -Xshare:on -cp "$home/jars/*:$home/conf/" -version >/dev/null 2>&1 ||
+        die "the JVM refuses the archive $archive (-Xshare:on): a classpath or JVM mismatch"
+    chmod a+r "$archive"
+    echo "install-spark-home: class-data sharing archive $archive ($(du -m "$archive" | cut -f1) MiB) for $fw"
+}
+
 step=${1:-}
 [ $# -gt 0 ] && shift
 case $step in
     spark-home) spark_home "$@" ;;
     task-root) task_root "$@" ;;
-    *) die "usage: $0 spark-home ... | task-root ... (see the comment at the top)" ;;
+    cds-archive) cds_archive "$@" ;;
+    *) die "usage: $0 spark-home ... | task-root ... | cds-archive ... (see the comment at the top)" ;;
 esac

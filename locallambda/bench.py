@@ -135,6 +135,7 @@ def run_submit(fw, server, ev, name):
     env = {**h.runtime_env(fw), "HOME": "/tmp", "LANG": "C.UTF-8", **h.DUMMY_CREDENTIALS,
            "SPARK_CONF_DIR": os.path.join(CACHE, "empty-conf"), "SPARK_LAMBDA_FRAMEWORK": fw}
     env["PYTHONPATH"] = ":".join(p for p in (env["RUNTIME_TASK_ROOT"], env.get("PYTHONPATH")) if p)  # sparklambda
+    env.pop("SPARK_LAMBDA_CDS_ARCHIVE", None)  # the reference way has no class-data sharing archive
     os.makedirs(env["SPARK_CONF_DIR"], mode=0o755, exist_ok=True)
     args = [a for k, v in submit_conf(fw, server).items() for a in ("--conf", f"{k}={v}")]
     cmd = ["bash", h.SANDBOX, "--memory", str(MEMORY), "--", env["SPARK_HOME"] + "/bin/spark-submit", *args,

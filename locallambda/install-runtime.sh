@@ -57,7 +57,7 @@ rm -rf "$RT/task"
 mv "$RT/task.tmp" "$RT/task"
 
 # The whole-install key: if READY-<FW> holds it, there is nothing to do.
-ALL_KEY=$( { cat "$ROOT/docker/versions.lock" "$ROOT/docker/spark-class" "$CONF_COMMON" "$CONF_FW" "$0" "$INSTALL" \
+ALL_KEY=$( { cat "$ROOT/docker/versions.lock" "$ROOT/docker/spark-class" "$CONF_COMMON" "$CONF_FW" "$0" "$INSTALL" "$ROOT/docker/cds-train.py" \
               "$ROOT/docker/build-coordination.sh" "$ROOT"/docker/java/com/sparklambda/coordination/*.java; } \
             | sha256sum | cut -c1-64)
 if [ -f "$RT/READY-$FW" ] && [ "$(cat "$RT/READY-$FW")" = "$ALL_KEY" ] && [ -x "$RT/venv/bin/python" ]; then
@@ -197,6 +197,13 @@ PATH="$JAVA_HOME_RT/bin:$PATH" sh "$ROOT/docker/build-coordination.sh" "$FW" "$S
 chmod -R a+rX "$SH.tmp"
 rm -rf "$SH"
 mv "$SH.tmp" "$SH"
+# The driver JVM's class-data sharing archive, as the Dockerfile makes it (last, in place: it is valid only for the
+# jars at these paths). DELTA's training job needs Delta's Python API from pylib-<FW>.
+log "making the class-data sharing archive (a training run of the $FW job) ..."
+PYTHONPATH="$RT/pylib-$FW" JAVA_HOME="$JAVA_HOME_RT" PATH="$JAVA_HOME_RT/bin:$PATH" \
+    sh "$INSTALL" cds-archive "$SH" "$VPY" "$FW" > "$CACHE/cds-train-$FW.log" 2>&1 ||
+    { tail -40 "$CACHE/cds-train-$FW.log" >&2; die "the class-data sharing training run failed (log: $CACHE/cds-train-$FW.log)"; }
+tail -1 "$CACHE/cds-train-$FW.log"
 
 # --- env file --------------------------------------------------------------------------------------------------
 cat > "$RT/env-$FW.sh" <<EOF
@@ -212,6 +219,7 @@ export RUNTIME_VENV=$RT/venv
 export RUNTIME_TASK_ROOT=$RT/task
 export PYTHONPATH=$RT/pylib-$FW
 export SPARK_LOCAL_IP=127.0.0.1
+export SPARK_LAMBDA_CDS_ARCHIVE=$SH/cds/driver.jsa
 export PATH=$RT/venv/bin:$JAVA_HOME_RT/bin:\${PATH:-/usr/local/bin:/usr/bin:/bin}
 EOF
 chmod a+r "$RT/env-$FW.sh"

@@ -74,8 +74,9 @@ def test_arguments_pass_through_exactly(posix_shell, fake):
     p, argv = run(posix_shell, fake, [SUBMIT, *TRICKY], {"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "3008"})
     assert p.returncode == 0, p.stderr
     assert app_args(argv) == TRICKY
-    # the classpath is conf + jars/*, literally (java expands the wildcard, not the shell)
-    assert argv[0:2] == ["-cp", "%s/conf/:%s/jars/*" % (fake["spark_home"], fake["spark_home"])]
+    # the classpath is jars/* + conf, literally (java expands the wildcard, not the shell); the conf directory after
+    # the jars, as class-data sharing needs
+    assert argv[0:2] == ["-cp", "%s/jars/*:%s/conf/" % (fake["spark_home"], fake["spark_home"])]
     # app args after the primary resource (pyspark-shell) are not read as Spark options: 99g is not the heap
     assert heap_of(argv) == 3008 * 65 // 100
 
@@ -200,7 +201,37 @@ def test_driver_java_options_from_defaults_and_command_line(posix_shell, fake):
 def test_extra_class_path_comes_first(posix_shell, fake):
     p, argv = run(posix_shell, fake, [SUBMIT, "--driver-class-path", "/x/a.jar:/x/b.jar", "pyspark-shell"])
     assert p.returncode == 0, p.stderr
-    assert argv[1].startswith("/x/a.jar:/x/b.jar:%s/conf/:" % fake["spark_home"])
+    assert argv[1].startswith("/x/a.jar:/x/b.jar:%s/jars/*:" % fake["spark_home"])
+
+
+def test_class_data_sharing_archive_is_mapped_only_when_named_and_readable(posix_shell, fake, tmp_path):
+    archive = tmp_path / "driver.jsa"
+    archive.write_bytes(b"x")
+    p, argv = run(posix_shell, fake, [SUBMIT, "pyspark-shell"], {"SPARK_LAMBDA_CDS_ARCHIVE": str(archive)})
+    assert p.returncode == 0, p.stderr
+    before = argv[: argv.index(SUBMIT)]
+    assert "-XX:SharedArchiveFile=%s" % archive in before and "-Xshare:auto" in before
+    assert not any(a.startswith("-XX:ArchiveClassesAtExit") for a in argv)
+    # a named archive that is not there: reported, and java starts without it
+    p, argv = run(posix_shell, fake, [SUBMIT, "pyspark-shell"], {"SPARK_LAMBDA_CDS_ARCHIVE": str(tmp_path / "gone.jsa")})
+    assert p.returncode == 0 and argv, p.stderr
+    assert not any("SharedArchiveFile" in a for a in argv)
+    assert b"is not a readable file: starting without class-data sharing" in p.stderr
+    # none named: no CDS option at all
+    p, argv = run(posix_shell, fake, [SUBMIT, "pyspark-shell"])
+    assert not any("SharedArchiveFile" in a or "ArchiveClassesAtExit" in a for a in argv)
+
+
+def test_the_training_run_dumps_the_archive_at_exit(posix_shell, fake, tmp_path):
+    dump = tmp_path / "new.jsa"
+    p, argv = run(posix_shell, fake, [SUBMIT, "pyspark-shell"],
+                  {"SPARK_LAMBDA_CDS_DUMP": str(dump), "SPARK_LAMBDA_CDS_ARCHIVE": str(dump)})
+    assert p.returncode == 0, p.stderr
+    before = argv[: argv.index(SUBMIT)]
+    assert "-XX:ArchiveClassesAtExit=%s" % dump in before
+    assert not any("SharedArchiveFile" in a for a in argv)  # dumping wins over mapping
+    p, argv = run(posix_shell, fake, [SUBMIT, "pyspark-shell"], {"SPARK_LAMBDA_CDS_DUMP": "/tmp/a b.jsa"})
+    assert p.returncode != 0 and argv == [] and b"without whitespace" in p.stderr
 
 
 def test_env_of_the_caller_reaches_java(posix_shell, fake):

@@ -147,6 +147,47 @@ def test_a_heap_too_large_for_the_memory_fails_and_leaves_the_message_in_tmp(roo
     assert "SPARK_LAMBDA_DRIVER_HEAP_MB=4000" in err and "AWS_LAMBDA_FUNCTION_MEMORY_SIZE=2048" in err
 
 
+def _shared_class_loads(p):
+    """-Xlog:class+load lines of the JVM (on its stdout): {class: source} for Spark's and the table formats' classes."""
+    loads = {}
+    for line in p.stdout.splitlines():
+        if "[class,load]" in line and " source: " in line:
+            name, source = line.split("[class,load]", 1)[1].strip().split(" source: ", 1)
+            loads[name] = source
+    return loads
+
+
+@pytest.mark.parametrize("fw", ["DELTA", "HUDI", "ICEBERG"])
+def test_the_driver_jvm_maps_the_class_data_sharing_archive(root_required, fw):
+    # The runtime's archive (made by install-spark-home.sh cds-archive, as in the image) is used in the sandbox: the
+    # classes of Spark and of the table format come from it ("shared objects file (top)" is the dynamic archive),
+    # not from the jars; without SPARK_LAMBDA_CDS_ARCHIVE they come from the jars.
+    env = {**runtime_env(fw), "SPARK_SUBMIT_OPTS": "-Xlog:class+load=info:stdout"}
+    assert os.path.isfile(env["SPARK_LAMBDA_CDS_ARCHIVE"]), env["SPARK_LAMBDA_CDS_ARCHIVE"]
+    fmt_class = {"DELTA": "org.apache.spark.sql.delta.DeltaLog",
+                 "HUDI": "org.apache.hudi.DefaultSource",
+                 "ICEBERG": "org.apache.iceberg.spark.SparkCatalog"}[fw]
+    with_archive = run_sandboxed([env["PYTHON"], SMOKE, "--table"], env=env, sandbox_opts=["--memory", "3008"])
+    assert with_archive.returncode == 0, with_archive.stderr[-6000:]
+    loads = _shared_class_loads(with_archive)
+    for cls in ("org.apache.spark.SparkContext", "org.apache.spark.sql.SparkSession", fmt_class):
+        assert loads.get(cls) == "shared objects file (top)", (cls, loads.get(cls))
+    shared = sum(1 for src in loads.values() if src == "shared objects file (top)")
+    assert shared > 0.8 * sum(1 for c in loads if c.startswith("org.apache.")), "most classes should be shared"
+    without = run_sandboxed([env["PYTHON"], SMOKE], env={k: v for k, v in env.items() if k != "SPARK_LAMBDA_CDS_ARCHIVE"},
+                            sandbox_opts=["--memory", "3008"])
+    assert without.returncode == 0, without.stderr[-6000:]
+    assert _shared_class_loads(without)["org.apache.spark.SparkContext"] != "shared objects file (top)"
+
+
+def test_a_missing_archive_is_reported_and_spark_starts_without_it(root_required):
+    env = {**runtime_env("ICEBERG"), "SPARK_LAMBDA_CDS_ARCHIVE": "/tmp/no-such-archive.jsa"}
+    p = run_sandboxed([env["PYTHON"], SMOKE], env=env, sandbox_opts=["--memory", "2048"])
+    assert p.returncode == 0, p.stderr[-6000:]
+    assert smoke_result(p)["count"] == 10
+    assert "SPARK_LAMBDA_CDS_ARCHIVE=/tmp/no-such-archive.jsa is not a readable file" in p.stderr
+
+
 # --- each framework: its jars and defaults work in the sandbox ---------------------------------------------------
 
 EXTENSIONS = {
