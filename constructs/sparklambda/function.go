@@ -68,6 +68,9 @@ type SparkLambda struct {
 	dataGrants  []dataGrant
 	dataMirrors []dataAccess
 
+	framework Framework           // SparkLambdaProps.Framework
+	emr       *SparkEmrServerless // the application of RouteLargeInputsTo, or nil
+
 	network        *network
 	vpcPolicy      awsiam.Policy // the ENI policy of a function in a VPC (grantVpcNetworkInterfaces), or nil
 	timeoutSeconds int           // the function timeout, for the triggers' checks
@@ -92,7 +95,7 @@ func NewSparkLambda(scope constructs.Construct, id string, props *SparkLambdaPro
 		panic(err)
 	}
 	this := constructs.NewConstruct(scope, jsii.String(id))
-	s := &SparkLambda{Construct: this, Image: props.Image, CommitCoordination: props.commitCoordination(),
+	s := &SparkLambda{Construct: this, Image: props.Image, CommitCoordination: props.commitCoordination(), framework: props.Framework,
 		FailureQueue: props.FailureQueue, timeoutSeconds: props.timeoutSeconds(),
 		asyncMaxEventAgeSeconds: props.asyncMaxEventAgeSeconds()}
 

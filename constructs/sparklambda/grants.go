@@ -93,15 +93,16 @@ func (s *SparkLambda) GrantGlueDatabase(databaseName string) awsiam.Grant {
 // grantReadPrefix lets role list and read objects under prefix + "*" in bucket (the CDK's bucket read grant, with
 // kms:Decrypt on the bucket's key).
 func grantReadPrefix(role awsiam.IRole, bucket awss3.IBucket, prefix string) awsiam.Grant {
-	suppressS3PrefixGrant(role, prefix)
-	return bucket.GrantRead(role, jsii.String(prefix+"*"))
+	grant := bucket.GrantRead(role, jsii.String(prefix+"*"))
+	suppressS3PrefixGrant(role, prefix) // after the grant: the role's policy may not exist before it
+	return grant
 }
 
 // grantReadWritePrefix lets role read, write and delete objects under prefix + "*" in bucket (the CDK's bucket
 // read/write grant, with the encrypt/decrypt grant on the bucket's key).
 func grantReadWritePrefix(role awsiam.IRole, bucket awss3.IBucket, prefix string) awsiam.Grant {
-	suppressS3PrefixGrant(role, prefix)
 	grant := bucket.GrantReadWrite(role, jsii.String(prefix+"*"))
+	suppressS3PrefixGrant(role, prefix) // after the grant: the role's policy may not exist before it
 	if key := bucket.EncryptionKey(); key != nil {
 		suppressKmsKeyGrant(role, key, "reading and writing objects in bucket "+*bucket.Node().Path())
 	}
@@ -135,8 +136,7 @@ func grantGlueDatabase(to dataAccess, databaseName string) awsiam.Grant {
 	if to.network != nil {
 		to.network.allowGlue()
 	}
-	suppressGlueTables(to.role, databaseName)
-	return awsiam.Grant_AddToPrincipal(&awsiam.GrantOnPrincipalOptions{
+	grant := awsiam.Grant_AddToPrincipal(&awsiam.GrantOnPrincipalOptions{
 		Grantee: to.role,
 		Actions: jsii.Strings(glueTableActions...),
 		ResourceArns: &[]*string{
@@ -145,6 +145,8 @@ func grantGlueDatabase(to dataAccess, databaseName string) awsiam.Grant {
 			arn("table/" + databaseName + "/*"),
 		},
 	})
+	suppressGlueTables(to.role, databaseName) // after the grant: the role's policy may not exist before it
+	return grant
 }
 
 // grantReadObject lets role read one object, bucketName/key, with GetObject (HeadObject needs the same permission)

@@ -213,7 +213,7 @@ func (net *network) allowGlue() {
 	}
 	// The function's security group allows no egress by default: this adds HTTPS to the endpoint's group.
 	net.securityGroup.Connections().AllowTo(endpoint, awsec2.Port_Tcp(jsii.Number(443)),
-		jsii.String("Spark Lambda to the Glue API (interface endpoint)"))
+		jsii.String(net.label+" to the Glue API (interface endpoint)"))
 	net.noteEgress("the Glue endpoint")
 }
 
