@@ -57,6 +57,13 @@ func TestEmrServerless(t *testing.T) {
 		Framework: sparklambda.FrameworkIceberg,
 	})
 	iceberg.RouteLargeInputsTo(icebergEmr, nil)
+	// A lock table granted to the job role of an application with a VPC of its own: the VPC gets DynamoDB's endpoint.
+	hudi := sparklambda.NewSparkLambda(stack, "Hudi", &sparklambda.SparkLambdaProps{
+		Framework: sparklambda.FrameworkHudi, ScriptPath: writeScript(t), NoVpc: true,
+	})
+	hudi.RouteLargeInputsTo(sparklambda.NewSparkEmrServerless(stack, "HudiEmr", &sparklambda.SparkEmrServerlessProps{
+		Framework: sparklambda.FrameworkHudi, MaxAzs: 1,
+	}), nil)
 
 	tpl := cdktest.Template(t, stack)
 	applications := cdktest.PropertiesOfType(tpl, "AWS::EMRServerless::Application")
@@ -299,6 +306,24 @@ func TestEmrServerless(t *testing.T) {
 				if strings.HasPrefix(id, prefix) && description != want {
 					t.Errorf("%s description %q, want %q", id, description, want)
 				}
+			}
+		}
+	})
+
+	t.Run("own VPC: DynamoDB's gateway endpoint and egress once a lock table is granted", func(t *testing.T) {
+		services := map[string]int{}
+		for id, endpoint := range cdktest.PropertiesOfType(tpl, "AWS::EC2::VPCEndpoint") {
+			if strings.HasPrefix(id, "HudiEmrVpc") && endpoint["VpcEndpointType"] == "Gateway" {
+				services[gatewayService(t, endpoint)]++
+			}
+		}
+		if services["s3"] != 1 || services["dynamodb"] != 1 {
+			t.Errorf("HudiEmr's VPC gateway endpoints = %v, want one S3 and one DynamoDB", services)
+		}
+		assertLockTableGrant(t, tpl, "HudiEmrJobRole", "HudiLockTable")
+		for id, group := range cdktest.PropertiesOfType(tpl, "AWS::EC2::SecurityGroup") {
+			if strings.HasPrefix(id, "HudiEmrSecurityGroup") && !strings.HasSuffix(group["GroupDescription"].(string), "the DynamoDB prefix list") {
+				t.Errorf("%s: %v", id, group["GroupDescription"])
 			}
 		}
 	})

@@ -267,7 +267,7 @@ func (c *propsChecker) atLeast(prop string, value, min int, unit, why string) {
 	}
 }
 
-// emrNetworkSpec resolves the network props of a SparkEmrServerless.
+// networkSpec resolves the network props of a SparkEmrServerless.
 func (p *SparkEmrServerlessProps) networkSpec() networkSpec {
 	return networkSpec{label: "Spark EMR Serverless", noVpc: p.NoVpc, vpc: p.Vpc, subnets: p.VpcSubnets,
 		addGlueEndpoint: p.AddGlueEndpoint, maxAzs: p.maxAzs(), encryptionKey: p.EncryptionKey,
