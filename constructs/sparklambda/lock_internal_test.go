@@ -23,7 +23,9 @@ func TestLockAndSparkConfReaders(t *testing.T) {
 		}
 	}
 
-	conf := func(text string) fstest.MapFS { return fstest.MapFS{"conf/spark-defaults-DELTA.conf": {Data: []byte(text)}} }
+	conf := func(text string) fstest.MapFS {
+		return fstest.MapFS{"conf/spark-defaults-DELTA.conf": {Data: []byte(text)}}
+	}
 	got, err := sparkDefaultsFile(conf("# comment\nspark.a   x\nspark.b\tan extra value \n\n"), FrameworkDelta)
 	if err != nil || len(got) != 2 || got["spark.a"] != "x" || got["spark.b"] != "an extra value" {
 		t.Errorf("sparkDefaultsFile = %v, %v", got, err)
