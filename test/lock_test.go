@@ -3,6 +3,7 @@ package test
 import (
 	"bufio"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -35,5 +36,18 @@ func TestFrameworksMatchTheLock(t *testing.T) {
 	slices.Sort(frameworks)
 	if !slices.Equal(scopes, frameworks) {
 		t.Errorf("versions.lock has jars for %v, the constructs know %v", scopes, frameworks)
+	}
+}
+
+// TestEmrReleaseLabelIsTheLocks checks that the constructs read the EMR Serverless release label the way lock.sh
+// (the Dockerfile's and make's reader) does: `lock.sh version emr-release` and sparklambda.EmrReleaseLabel agree.
+func TestEmrReleaseLabelIsTheLocks(t *testing.T) {
+	out, err := exec.Command("sh", filepath.Join("..", "docker", "lock.sh"), "version", "emr-release").Output()
+	if err != nil {
+		t.Fatalf("lock.sh version emr-release: %v", err)
+	}
+	want := strings.TrimSpace(string(out))
+	if got := sparklambda.EmrReleaseLabel(); got != want || !strings.HasPrefix(got, "emr-") {
+		t.Errorf("EmrReleaseLabel() = %q, lock.sh says %q (want an emr-x.y.z label)", got, want)
 	}
 }

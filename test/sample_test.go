@@ -191,19 +191,54 @@ func TestDeployableTemplates(t *testing.T) {
 				t.Errorf("want 1 S3 gateway endpoint, got %d", gatewayS3)
 			}
 			outputs := template["Outputs"].(map[string]any)
-			for _, output := range []string{"FunctionName", "BucketName", "InvokeCommand", "FailureQueueUrl", "AlarmTopicArn"} {
+			for _, output := range []string{"FunctionName", "BucketName", "InvokeCommand", "FailureQueueUrl", "AlarmTopicArn",
+				"EmrApplicationId"} {
 				if _, ok := outputs[output]; !ok {
 					t.Errorf("missing output %s", output)
 				}
 			}
 			checkEventPipeline(t, framework, resources)
 			checkAlarms(t, template)
+			checkEmrRouting(t, framework, template, fn)
 			errors := assertions.Annotations_FromStack(stack).FindError(jsii.String("*"),
 				assertions.Match_StringLikeRegexp(jsii.String("AwsSolutions-.*")))
 			for _, finding := range *errors {
 				t.Errorf("unsuppressed cdk-nag finding at %s: %v", *finding.Id, finding.Entry.Data)
 			}
 		})
+	}
+}
+
+// checkEmrRouting checks that the stack's EMR Serverless application runs the stack's table format in the function's
+// isolated subnets, that the function is routed to it (the five SPARK_LAMBDA_EMR_* variables) and that the
+// EmrApplicationId output names it.
+func checkEmrRouting(t *testing.T, framework sparklambda.Framework, template map[string]any, fn map[string]any) {
+	t.Helper()
+	applications := cdktest.PropertiesOfType(template, "AWS::EMRServerless::Application")
+	if len(applications) != 1 {
+		t.Fatalf("want one EMR Serverless application, got %d", len(applications))
+	}
+	for id, app := range applications {
+		properties := cdktest.JSONString(t, app["RuntimeConfiguration"])
+		if formats := map[sparklambda.Framework]string{sparklambda.FrameworkHudi: "hudi-spark-bundle.jar",
+			sparklambda.FrameworkDelta: "delta-spark.jar", sparklambda.FrameworkIceberg: "iceberg-spark3-runtime.jar"}; !strings.Contains(properties, formats[framework]) {
+			t.Errorf("%s: runtime configuration %s lacks the %s jar", id, properties, framework)
+		}
+		subnets := cdktest.JSONString(t, app["NetworkConfiguration"].(map[string]any)["SubnetIds"])
+		if want := cdktest.JSONString(t, fn["VpcConfig"].(map[string]any)["SubnetIds"]); subnets != want {
+			t.Errorf("%s runs in subnets %s, want the function's %s", id, subnets, want)
+		}
+		output := template["Outputs"].(map[string]any)["EmrApplicationId"].(map[string]any)["Value"]
+		if got, want := cdktest.JSONString(t, output), `{"Fn::GetAtt":["`+id+`","ApplicationId"]}`; got != want {
+			t.Errorf("EmrApplicationId output = %s, want %s", got, want)
+		}
+		variables := fn["Environment"].(map[string]any)["Variables"].(map[string]any)
+		for _, name := range []string{sparklambda.EnvEmrApplicationID, sparklambda.EnvEmrExecutionRoleArn,
+			sparklambda.EnvEmrThresholdBytes, sparklambda.EnvEmrStagingURI, sparklambda.EnvEmrPyFiles} {
+			if _, ok := variables[name]; !ok {
+				t.Errorf("the function is not routed: no %s", name)
+			}
+		}
 	}
 }
 

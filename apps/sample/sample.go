@@ -1,8 +1,9 @@
 // Package sample composes the sample app: one stack per table format, each with a KMS key for the function's logs,
 // environment, failure queue, lock table and alarm topic, an encrypted bucket that holds
 // the sample PySpark script, the sample data and the table location, and a SparkLambda wired to it: new CSV files
-// under incoming/ run the job through an S3 trigger, the function's alarms notify an SNS topic, and the InvokeCommand
-// output runs it once on the sample data.
+// under incoming/ run the job through an S3 trigger, events too large for Lambda go to an EMR Serverless application
+// of the same format (RouteLargeInputsTo), the function's alarms notify an SNS topic, and the InvokeCommand output
+// runs it once on the sample data.
 // apps/sparkapp is the CDK app (package main) that cdk.json runs; the tests in test/ synthesize this package.
 package sample
 
@@ -170,6 +171,17 @@ func NewStack(scope constructs.Construct, id string, framework sparklambda.Frame
 	// also lets the function read incoming/.
 	spark.AddS3Trigger(bucket, IncomingPrefix, IncomingSuffix)
 
+	// Events whose inputs outgrow Lambda run the same script on EMR Serverless, in the function's VPC (and, for
+	// Iceberg, through its Glue endpoint), with the same data grants on the job role; failed job runs land in the
+	// function's failure queue.
+	emr := sparklambda.NewSparkEmrServerless(stack, "Emr", &sparklambda.SparkEmrServerlessProps{
+		Framework:       framework,
+		Vpc:             spark.Vpc,
+		AddGlueEndpoint: framework == sparklambda.FrameworkIceberg,
+		EncryptionKey:   key,
+	})
+	spark.RouteLargeInputsTo(emr, nil)
+
 	// Alarms (errors, throttles, a run near the timeout, failures kept in the failure queue) notify an SNS topic
 	// encrypted with the stack's key; subscribe to it (AlarmTopicArn) to be told.
 	alarmTopic := awssns.NewTopic(stack, jsii.String("Alarms"), &awssns.TopicProps{
@@ -195,6 +207,11 @@ func NewStack(scope constructs.Construct, id string, framework sparklambda.Frame
 		Value: spark.FailureQueue.QueueUrl(),
 		Description: jsii.String("Invocations that failed after Lambda's retries (e.g. from the S3 trigger) are kept " +
 			"here for 14 days"),
+	})
+	awscdk.NewCfnOutput(stack, jsii.String("EmrApplicationId"), &awscdk.CfnOutputProps{
+		Value: emr.ApplicationId,
+		Description: jsii.String("The EMR Serverless application that runs the job when an event's inputs exceed " +
+			"the function's threshold (SPARK_LAMBDA_EMR_THRESHOLD_BYTES); its logs: the application's bucket and log group"),
 	})
 	awscdk.NewCfnOutput(stack, jsii.String("AlarmTopicArn"), &awscdk.CfnOutputProps{
 		Value:       alarmTopic.TopicArn(),

@@ -142,6 +142,27 @@ func constructCheckovSkips(spark *SparkLambda, resource awscdk.CfnResource) {
 	}
 }
 
+// addEmrCheckovSkips makes the resources of an EMR Serverless application carry their checkov skips at synthesis.
+func addEmrCheckovSkips(emr *SparkEmrServerless) {
+	awscdk.Aspects_Of(emr.Construct).Add(&checkovAspect{skips: emrCheckovSkips}, nil)
+}
+
+// emrCheckovSkips skips the checks a SparkEmrServerless's own resources fail by design.
+func emrCheckovSkips(resource awscdk.CfnResource) {
+	logGroup, isLogGroup := resource.(awslogs.CfnLogGroup)
+	switch resourceType := *resource.CfnResourceType(); {
+	case resourceType == "AWS::Logs::LogGroup" && isLogGroup:
+		if logGroup.KmsKeyId() == nil {
+			AddCheckovSkip(resource, "CKV_AWS_158", checkovNoKmsKey+"CloudWatch Logs encrypts every log group at "+
+				"rest.")
+		}
+	case resourceType == "AWS::S3::Bucket":
+		AddCheckovSkip(resource, "CKV_AWS_18", "This bucket holds the EMR Serverless job runs' own logs and "+
+			"short-lived staged events, written only by the job role and the routing function's role; access logging "+
+			"it would need a further bucket. SparkEmrServerlessProps.LogBucket takes a bucket with access logging.")
+	}
+}
+
 // isUnder reports whether construct is scope or below it.
 func isUnder(construct, scope constructs.IConstruct) bool {
 	path, prefix := *construct.Node().Path(), *scope.Node().Path()

@@ -5,7 +5,6 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
@@ -121,10 +120,9 @@ func (p *SparkLambdaProps) validateCommitCoordination(check *propsChecker) {
 	}
 }
 
-// newLockTable creates the DynamoDB table of CommitCoordinationDynamoDB in the schema framework's client expects, and
-// grants role exactly lockTableActions on that table. With key, the table is encrypted with that customer managed
-// key and role may use the key (the CDK's encrypt/decrypt grant, as the CDK's own table grants add it).
-func newLockTable(scope constructs.Construct, framework Framework, role awsiam.IRole, key awskms.IKey) awsdynamodb.Table {
+// newLockTable creates the DynamoDB table of CommitCoordinationDynamoDB in the schema framework's client expects. With
+// key, the table is encrypted with that customer managed key. The caller grants its use (grantLockTable).
+func newLockTable(scope constructs.Construct, framework Framework, key awskms.IKey) awsdynamodb.Table {
 	schema := lockTableSchemas[framework]
 	// Default: the AWS-managed key (aws/dynamodb): no key policy to manage, and any principal the table policy
 	// allows can use it through DynamoDB.
@@ -150,7 +148,5 @@ func newLockTable(scope constructs.Construct, framework Framework, role awsiam.I
 	if schema.timeToLive != "" {
 		props.TimeToLiveAttribute = jsii.String(schema.timeToLive)
 	}
-	table := awsdynamodb.NewTable(scope, jsii.String("LockTable"), props)
-	grantLockTable(role, table, key)
-	return table
+	return awsdynamodb.NewTable(scope, jsii.String("LockTable"), props)
 }

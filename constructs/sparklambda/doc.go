@@ -15,10 +15,17 @@
 //     SparkLambdaProps.ProvisionedConcurrency they invoke the alias "live" (SparkLambda.Alias, InvokeTarget).
 //   - AddAlarms: opt-in CloudWatch alarms (errors, throttles, duration near the timeout, the failure queue,
 //     provisioned-concurrency spillover).
+//   - SparkEmrServerless: an EMR Serverless Spark application (the release label of docker/versions.lock, the
+//     format's Spark defaults of the image, logs to S3 and CloudWatch) with a least-privilege job role, for jobs that
+//     outgrow Lambda; SparkLambda.RouteLargeInputsTo hands large events to it (environment contract EnvEmr*,
+//     StartJobRun and PassRole, the same data grants on the job role, failed job runs into the failure queue).
 //
 // Where things are: props.go (SparkLambdaProps, defaults, limits, environment names), validation.go (PropsError and
-// every rule), function.go (NewSparkLambda: how the pieces are put together), grants.go (every IAM permission the
-// role gets), network.go (VPC, security group, endpoints), coordination.go (lock table), failures.go and
+// the rules), function.go (NewSparkLambda: how the pieces are put together), grants.go (every IAM permission the
+// role gets, and the role-level data grants both constructs use), network.go (VPC, security group, endpoints, for
+// both constructs), emrprops.go, emr.go and sparkconf.go (SparkEmrServerlessProps and its rules, NewSparkEmrServerless,
+// the application's Spark defaults), routing.go (RouteLargeInputsTo, the py-files asset), lock.go (reading
+// docker/versions.lock), coordination.go (lock table), failures.go and
 // encryption.go (failure queue, KMS key policies), triggers.go and sources.go (the trigger helpers), alarms.go (AddAlarms), image.go
 // (SparkImage), nag.go and checkov.go (the reasoned cdk-nag suppressions and checkov skips the construct writes
 // into its resources' metadata; the package does not import cdk-nag).

@@ -63,6 +63,14 @@ type SparkLambda struct {
 	// createdFailureQueue is the failure queue the construct created, or nil for SparkLambdaProps.FailureQueue.
 	createdFailureQueue awssqs.Queue
 
+	// dataGrants are the function's data grants (script, inputs, tables, Glue, lock table) and dataMirrors the job
+	// roles routed from it (RouteLargeInputsTo), which get every one of them (grantData).
+	dataGrants  []dataGrant
+	dataMirrors []dataAccess
+
+	framework Framework           // SparkLambdaProps.Framework
+	emr       *SparkEmrServerless // the application of RouteLargeInputsTo, or nil
+
 	network        *network
 	vpcPolicy      awsiam.Policy // the ENI policy of a function in a VPC (grantVpcNetworkInterfaces), or nil
 	timeoutSeconds int           // the function timeout, for the triggers' checks
@@ -87,7 +95,7 @@ func NewSparkLambda(scope constructs.Construct, id string, props *SparkLambdaPro
 		panic(err)
 	}
 	this := constructs.NewConstruct(scope, jsii.String(id))
-	s := &SparkLambda{Construct: this, Image: props.Image, CommitCoordination: props.commitCoordination(),
+	s := &SparkLambda{Construct: this, Image: props.Image, CommitCoordination: props.commitCoordination(), framework: props.Framework,
 		FailureQueue: props.FailureQueue, timeoutSeconds: props.timeoutSeconds(),
 		asyncMaxEventAgeSeconds: props.asyncMaxEventAgeSeconds()}
 
@@ -109,7 +117,7 @@ func NewSparkLambda(scope constructs.Construct, id string, props *SparkLambdaPro
 	})
 	s.LogGroup.GrantWrite(s.Role)
 
-	s.network = newNetwork(this, props, retention)
+	s.network = newNetwork(this, props.networkSpec(retention))
 	s.Vpc = s.network.vpc
 	s.SecurityGroup = s.network.securityGroup
 
@@ -141,7 +149,14 @@ func NewSparkLambda(scope constructs.Construct, id string, props *SparkLambdaPro
 	}
 	environment[EnvCommitCoordination] = jsii.String(string(s.CommitCoordination))
 	if s.CommitCoordination == CommitCoordinationDynamoDB {
-		s.LockTable = newLockTable(this, props.Framework, s.Role, props.EncryptionKey)
+		s.LockTable = newLockTable(this, props.Framework, props.EncryptionKey)
+		table, key := s.LockTable, props.EncryptionKey
+		s.grantData(func(to dataAccess) awsiam.Grant {
+			if to.network != nil {
+				to.network.allowDynamoDB()
+			}
+			return grantLockTable(to.role, table, key)
+		})
 		environment[EnvLockTable] = s.LockTable.TableName()
 	}
 

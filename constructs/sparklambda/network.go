@@ -6,60 +6,104 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/customresources"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 )
 
-// network is what the function is attached to: nothing (no VPC), or a VPC, its subnets and a security group.
+// network is what a Spark workload (the function, or an EMR Serverless application) is attached to: nothing (no
+// VPC), or a VPC, its subnets and a security group of its own.
 type network struct {
 	vpc           awsec2.IVpc
 	subnets       *awsec2.SubnetSelection
 	securityGroup awsec2.SecurityGroup
+	// label names the workload in the security group's description ("Spark Lambda", "Spark EMR Serverless").
+	label string
+	// created: the construct created the VPC (isolated subnets only, so every AWS service needs an endpoint).
+	created bool
 	// egressTo names the destinations of the security group's egress rules, in the order they were added; the
 	// group's description is built from it, so that it stays true for every rule set.
 	egressTo []string
 	// addGlueEndpoint: a Glue interface endpoint goes into the VPC once a Glue database is granted (always for a
 	// created VPC, on request for the user's VPC).
-	addGlueEndpoint bool
-	glueReachable   bool // the security group already lets the function reach the Glue API
+	addGlueEndpoint   bool
+	glueReachable     bool // the security group already lets the workload reach the Glue API
+	dynamoDBReachable bool // the security group already lets the workload reach DynamoDB
 }
 
-// newNetwork builds the network that props ask for. Validation has already rejected conflicting options.
-func newNetwork(scope constructs.Construct, props *SparkLambdaProps, retention awslogs.RetentionDays) *network {
-	if props.NoVpc {
-		return &network{}
+// networkSpec is what a construct asks of its network: the network props of SparkLambdaProps (or of
+// SparkEmrServerlessProps), resolved. Validation has already rejected conflicting options.
+type networkSpec struct {
+	label                                               string // see network.label
+	noVpc                                               bool
+	vpc                                                 awsec2.IVpc
+	subnets                                             *awsec2.SubnetSelection
+	addS3Endpoint, addDynamoDBEndpoint, addGlueEndpoint bool
+	maxAzs                                              int                   // AZs of a created VPC
+	encryptionKey                                       awskms.IKey           // a created VPC's flow log group
+	retention                                           awslogs.RetentionDays // a created VPC's flow log group
+	usesDynamoDB                                        bool                  // reach DynamoDB from the start (a lock table)
+}
+
+// networkSpec resolves the network props of a SparkLambda.
+func (p *SparkLambdaProps) networkSpec(retention awslogs.RetentionDays) networkSpec {
+	return networkSpec{label: "Spark Lambda", noVpc: p.NoVpc, vpc: p.Vpc, subnets: p.VpcSubnets,
+		addS3Endpoint: p.AddS3Endpoint, addDynamoDBEndpoint: p.AddDynamoDBEndpoint, addGlueEndpoint: p.AddGlueEndpoint,
+		maxAzs: p.maxAzs(), encryptionKey: p.EncryptionKey, retention: retention,
+		usesDynamoDB: p.commitCoordination() == CommitCoordinationDynamoDB}
+}
+
+// newNetwork builds the network that spec asks for.
+func newNetwork(scope constructs.Construct, spec networkSpec) *network {
+	if spec.noVpc {
+		return &network{label: spec.label}
 	}
-	usesDynamoDB := props.commitCoordination() == CommitCoordinationDynamoDB
-	net := &network{vpc: props.Vpc, subnets: props.VpcSubnets, addGlueEndpoint: props.AddGlueEndpoint}
+	net := &network{vpc: spec.vpc, subnets: spec.subnets, addGlueEndpoint: spec.addGlueEndpoint, label: spec.label}
 	if net.vpc == nil {
 		net.addGlueEndpoint = true
-		net.vpc = newIsolatedVpc(scope, props, retention, usesDynamoDB)
+		net.created = true
+		net.vpc = newIsolatedVpc(scope, spec)
 		net.subnets = &awsec2.SubnetSelection{SubnetType: awsec2.SubnetType_PRIVATE_ISOLATED}
 	} else {
-		if props.AddS3Endpoint {
+		if spec.addS3Endpoint {
 			net.addGatewayEndpoint(s3EndpointID, awsec2.GatewayVpcEndpointAwsService_S3())
 		}
-		if props.AddDynamoDBEndpoint {
+		if spec.addDynamoDBEndpoint {
 			net.addGatewayEndpoint(dynamoDBEndpointID, awsec2.GatewayVpcEndpointAwsService_DYNAMODB())
 		}
 	}
 
 	net.securityGroup = awsec2.NewSecurityGroup(scope, jsii.String("SecurityGroup"), &awsec2.SecurityGroupProps{
 		Vpc:              net.vpc,
-		Description:      jsii.String(securityGroupDescription(nil)),
+		Description:      jsii.String(securityGroupDescription(net.label, nil)),
 		AllowAllOutbound: jsii.Bool(false),
 	})
 	net.addEgress(awsec2.Peer_PrefixList(managedPrefixListID(scope, "s3")), "the S3 prefix list",
 		"HTTPS to Amazon S3 (managed prefix list, through the gateway endpoint)")
-	if usesDynamoDB {
-		// Allowed whether or not the construct added the endpoint: the user's VPC may reach DynamoDB through its own
-		// gateway endpoint or a NAT gateway, and both lead to the addresses of this prefix list.
-		net.addEgress(awsec2.Peer_PrefixList(managedPrefixListID(scope, "dynamodb")), "the DynamoDB prefix list",
-			"HTTPS to Amazon DynamoDB (managed prefix list): the commit-coordination lock table")
+	if spec.usesDynamoDB {
+		net.allowDynamoDB()
 	}
 	return net
+}
+
+// allowDynamoDB lets the workload reach DynamoDB (the commit-coordination lock table): egress HTTPS to DynamoDB's
+// managed prefix list, and, in a VPC the construct created, a DynamoDB gateway endpoint (its isolated subnets have no
+// other route). The rule is allowed whether or not the construct added the endpoint: the user's VPC may reach
+// DynamoDB through its own gateway endpoint or a NAT gateway, and both lead to the addresses of this prefix list.
+// Nothing without a VPC, or when DynamoDB is already reachable.
+func (net *network) allowDynamoDB() {
+	if net.vpc == nil || net.dynamoDBReachable {
+		return
+	}
+	net.dynamoDBReachable = true
+	if net.created && net.vpc.Node().TryFindChild(jsii.String("DynamoDB")) == nil {
+		// A VPC created without the lock table's endpoint (newIsolatedVpc names its endpoints by service).
+		net.addGatewayEndpoint(dynamoDBEndpointID, awsec2.GatewayVpcEndpointAwsService_DYNAMODB())
+	}
+	net.addEgress(awsec2.Peer_PrefixList(managedPrefixListID(net.securityGroup, "dynamodb")), "the DynamoDB prefix list",
+		"HTTPS to Amazon DynamoDB (managed prefix list): the commit-coordination lock table")
 }
 
 // addEgress adds an egress rule for HTTPS (443) to peer and rewrites the security group's description so that it
@@ -73,16 +117,17 @@ func (net *network) addEgress(peer awsec2.IPeer, destination, ruleDescription st
 func (net *network) noteEgress(destination string) {
 	net.egressTo = append(net.egressTo, destination)
 	net.securityGroup.Node().DefaultChild().(awsec2.CfnSecurityGroup).SetGroupDescription(
-		jsii.String(securityGroupDescription(net.egressTo)))
+		jsii.String(securityGroupDescription(net.label, net.egressTo)))
 }
 
-// securityGroupDescription describes the function's security group from its egress destinations. EC2 allows only
-// a-z, A-Z, 0-9, spaces and ._-:/()#,@[]+=&;{}!$* in a group description (no apostrophe), up to 255 characters.
-func securityGroupDescription(destinations []string) string {
+// securityGroupDescription describes the security group of the workload label from its egress destinations. EC2
+// allows only a-z, A-Z, 0-9, spaces and ._-:/()#,@[]+=&;{}!$* in a group description (no apostrophe), up to 255
+// characters.
+func securityGroupDescription(label string, destinations []string) string {
 	if len(destinations) == 0 {
-		return "Spark Lambda: no inbound; no outbound"
+		return label + ": no inbound; no outbound"
 	}
-	return "Spark Lambda: no inbound; outbound HTTPS (443) only, to " + strings.Join(destinations, ", ")
+	return label + ": no inbound; outbound HTTPS (443) only, to " + strings.Join(destinations, ", ")
 }
 
 // addGatewayEndpoint adds a gateway endpoint for service to the user's VPC under id, once per VPC however many
@@ -140,9 +185,9 @@ const (
 	glueEndpointID     = "SparkLambdaGlueEndpoint"
 )
 
-// allowGlue lets the function reach the Glue API: through a Glue interface endpoint in the VPC (one per VPC, added
-// when the construct created the VPC or AddGlueEndpoint asked for it), or else through whatever route the user's
-// VPC has to Glue (a NAT gateway or the team's own endpoint), with egress HTTPS to any IPv4 address.
+// allowGlue lets the workload reach the Glue API: through a Glue interface endpoint in the VPC (one per VPC, added
+// when the construct created the VPC or AddGlueEndpoint asked for it), or else through whatever route the user's VPC
+// has to Glue (a NAT gateway or the team's own endpoint), with egress HTTPS to any IPv4 address.
 func (net *network) allowGlue() {
 	if net.vpc == nil || net.glueReachable {
 		return
@@ -168,7 +213,7 @@ func (net *network) allowGlue() {
 	}
 	// The function's security group allows no egress by default: this adds HTTPS to the endpoint's group.
 	net.securityGroup.Connections().AllowTo(endpoint, awsec2.Port_Tcp(jsii.Number(443)),
-		jsii.String("Spark Lambda to the Glue API (interface endpoint)"))
+		jsii.String(net.label+" to the Glue API (interface endpoint)"))
 	net.noteEgress("the Glue endpoint")
 }
 
@@ -192,21 +237,21 @@ func (net *network) requireCidrBlock() {
 }
 
 // newIsolatedVpc creates a VPC with isolated subnets only (no internet or NAT gateway), an S3 gateway endpoint so
-// the function reaches S3 privately (and a DynamoDB one when withDynamoDB: the lock table), and a flow log of all
-// traffic to CloudWatch Logs.
-func newIsolatedVpc(scope constructs.Construct, props *SparkLambdaProps, retention awslogs.RetentionDays, withDynamoDB bool) awsec2.IVpc {
+// the workload reaches S3 privately (and a DynamoDB one when spec.usesDynamoDB: the lock table; allowDynamoDB adds it
+// later otherwise), and a flow log of all traffic to CloudWatch Logs.
+func newIsolatedVpc(scope constructs.Construct, spec networkSpec) awsec2.IVpc {
 	flowLogGroup := awslogs.NewLogGroup(scope, jsii.String("FlowLogGroup"), &awslogs.LogGroupProps{
-		Retention:     retention,
-		EncryptionKey: props.EncryptionKey,
+		Retention:     spec.retention,
+		EncryptionKey: spec.encryptionKey,
 	})
 	endpoints := map[string]*awsec2.GatewayVpcEndpointOptions{
 		"S3": {Service: awsec2.GatewayVpcEndpointAwsService_S3()},
 	}
-	if withDynamoDB {
+	if spec.usesDynamoDB {
 		endpoints["DynamoDB"] = &awsec2.GatewayVpcEndpointOptions{Service: awsec2.GatewayVpcEndpointAwsService_DYNAMODB()}
 	}
 	return awsec2.NewVpc(scope, jsii.String("Vpc"), &awsec2.VpcProps{
-		MaxAzs:      jsii.Number(float64(props.maxAzs())),
+		MaxAzs:      jsii.Number(float64(spec.maxAzs)),
 		NatGateways: jsii.Number(0),
 		SubnetConfiguration: &[]*awsec2.SubnetConfiguration{{
 			Name:       jsii.String("spark-isolated"),

@@ -55,6 +55,25 @@ const (
 	EnvGlueDatabase = "SPARK_LAMBDA_GLUE_DATABASE"
 	// EnvIcebergCatalogType selects the Iceberg catalog implementation: "glue" or "hadoop".
 	EnvIcebergCatalogType = "SPARK_LAMBDA_ICEBERG_CATALOG"
+
+	// The EMR Serverless routing contract (SparkLambda.RouteLargeInputsTo sets all five, or none).
+
+	// EnvEmrApplicationID is the id of the EMR Serverless application that runs events too large for Lambda
+	// (StartJobRun's applicationId).
+	EnvEmrApplicationID = "SPARK_LAMBDA_EMR_APPLICATION_ID"
+	// EnvEmrExecutionRoleArn is the ARN of the application's job role (StartJobRun's executionRoleArn); the function
+	// may pass exactly this role, to EMR Serverless only.
+	EnvEmrExecutionRoleArn = "SPARK_LAMBDA_EMR_EXECUTION_ROLE_ARN"
+	// EnvEmrThresholdBytes is a decimal integer number of bytes: an event whose S3 input objects sum to more than it
+	// is handed to EMR Serverless instead of running in Lambda (EmrRoutingOptions.ThresholdMiB × 1,048,576).
+	EnvEmrThresholdBytes = "SPARK_LAMBDA_EMR_THRESHOLD_BYTES"
+	// EnvEmrStagingURI is an s3://bucket/prefix/ location ending in "/" where the handler writes what a job run needs
+	// by reference (the event, the image's commit-coordination jars); the function may read and write there, the job
+	// role read.
+	EnvEmrStagingURI = "SPARK_LAMBDA_EMR_STAGING_URI"
+	// EnvEmrPyFiles is the s3:// URI of a zip whose top-level folder is the script API package sparklambda/
+	// (docker/python/sparklambda), for the job run's --py-files; the job role may read it.
+	EnvEmrPyFiles = "SPARK_LAMBDA_EMR_PY_FILES"
 )
 
 // SparkLambdaProps configures a SparkLambda. Zero values mean "use the default"; every default is documented on
@@ -117,7 +136,8 @@ type SparkLambdaProps struct {
 	// Environment adds variables for the script. It must not set the variables the construct owns, all named
 	// SPARK_LAMBDA_* (SPARK_LAMBDA_SCRIPT_BUCKET, SPARK_LAMBDA_SCRIPT_KEY, SPARK_LAMBDA_FRAMEWORK,
 	// SPARK_LAMBDA_WAREHOUSE, SPARK_LAMBDA_GLUE_DATABASE, SPARK_LAMBDA_ICEBERG_CATALOG,
-	// SPARK_LAMBDA_COMMIT_COORDINATION, SPARK_LAMBDA_LOCK_TABLE; README "Environment variables" lists them all) or
+	// SPARK_LAMBDA_COMMIT_COORDINATION, SPARK_LAMBDA_LOCK_TABLE, the SPARK_LAMBDA_EMR_* variables of
+	// RouteLargeInputsTo; README "Environment variables" lists them all) or
 	// Lambda's reserved ones (AWS_REGION, AWS_ACCESS_KEY_ID, AWS_LAMBDA_*, LAMBDA_TASK_ROOT, _HANDLER and the like).
 	// The owned ones also include SPARK_LAMBDA_COMMIT_COORDINATION and SPARK_LAMBDA_LOCK_TABLE. Keys follow Lambda's
 	// rule: a letter, then letters, digits and '_' (Lambda rejects e.g. "MY-VAR" at deploy time; Validate at synth).

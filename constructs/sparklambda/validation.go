@@ -58,7 +58,8 @@ var (
 	// [a-zA-Z]([a-zA-Z0-9_])+; one letter is accepted too).
 	environmentKeyPattern = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]*$`)
 	ownedEnvironment      = []string{EnvScriptBucket, EnvScriptKey, EnvFramework, EnvWarehouse, EnvGlueDatabase, EnvIcebergCatalogType,
-		EnvCommitCoordination, EnvLockTable}
+		EnvCommitCoordination, EnvLockTable, EnvEmrApplicationID, EnvEmrExecutionRoleArn, EnvEmrThresholdBytes,
+		EnvEmrStagingURI, EnvEmrPyFiles}
 	// Lambda's reserved environment variables, which a function configuration cannot set (AWS Lambda Developer
 	// Guide, "Defined runtime environment variables"). Other AWS_* keys, such as AWS_MAX_ATTEMPTS, are allowed.
 	reservedEnvironment = map[string]bool{
@@ -156,7 +157,7 @@ func (p *SparkLambdaProps) Validate() error {
 		}
 		for _, owned := range ownedEnvironment {
 			if key == owned {
-				check.addf("Environment sets %s, which the construct owns: use the matching prop instead (ScriptPath/ScriptBucket/ScriptKey, Framework, WarehouseBucket, GlueDatabase, CommitCoordination)", key)
+				check.addf("Environment sets %s, which the construct owns: use the matching prop instead (ScriptPath/ScriptBucket/ScriptKey, Framework, WarehouseBucket, GlueDatabase, CommitCoordination, RouteLargeInputsTo)", key)
 			}
 		}
 		if reservedEnvironment[key] {
@@ -164,16 +165,7 @@ func (p *SparkLambdaProps) Validate() error {
 		}
 	}
 
-	// Network: one of "create a VPC" (default), "use this VPC", "no VPC".
-	if p.Vpc != nil && p.CreateVpc {
-		check.addf("Vpc is set and CreateVpc is true: choose one, either your existing VPC or a VPC the construct creates")
-	}
-	if p.NoVpc && (p.Vpc != nil || p.CreateVpc) {
-		check.addf("NoVpc is true but Vpc or CreateVpc is also set: a function cannot run both outside and inside a VPC")
-	}
-	if p.VpcSubnets != nil && p.Vpc == nil {
-		check.addf("VpcSubnets is set without Vpc: subnets can only be selected in an existing VPC; a created VPC uses its isolated subnets")
-	}
+	checkNetworkChoice(&check, "a function", p.Vpc != nil, p.VpcSubnets != nil, p.CreateVpc, p.NoVpc, p.MaxAzs, p.maxAzs())
 	if p.AddS3Endpoint && p.Vpc == nil {
 		check.addf("AddS3Endpoint is true without Vpc: the endpoint is added to an existing VPC; a created VPC always has one")
 	}
@@ -182,12 +174,27 @@ func (p *SparkLambdaProps) Validate() error {
 	}
 	p.validateCommitCoordination(&check)
 	p.validateFailureHandling(&check)
-	if p.MaxAzs != 0 && (p.Vpc != nil || p.NoVpc) {
-		check.addf("MaxAzs is %d but the construct creates no VPC (Vpc or NoVpc is set): remove MaxAzs", p.MaxAzs)
-	} else {
-		check.intRange("MaxAzs", p.maxAzs(), 1, 6, "Availability Zones", "a created VPC spans 1 to 6 AZs")
-	}
 	return check.err()
+}
+
+// checkNetworkChoice adds the problems of a construct's network props to check: one of "create a VPC" (the
+// default), "use this VPC", "no VPC"; subnets only in the user's VPC; MaxAzs (maxAzs resolved) only for a created
+// VPC, 1-6. workload names what runs in the network in the messages ("a function").
+func checkNetworkChoice(check *propsChecker, workload string, vpc, subnets, createVpc, noVpc bool, maxAzsSet, maxAzs int) {
+	if vpc && createVpc {
+		check.addf("Vpc is set and CreateVpc is true: choose one, either your existing VPC or a VPC the construct creates")
+	}
+	if noVpc && (vpc || createVpc) {
+		check.addf("NoVpc is true but Vpc or CreateVpc is also set: %s cannot run both outside and inside a VPC", workload)
+	}
+	if subnets && !vpc {
+		check.addf("VpcSubnets is set without Vpc: subnets can only be selected in an existing VPC; a created VPC uses its isolated subnets")
+	}
+	if maxAzsSet != 0 && (vpc || noVpc) {
+		check.addf("MaxAzs is %d but the construct creates no VPC (Vpc or NoVpc is set): remove MaxAzs", maxAzsSet)
+	} else {
+		check.intRange("MaxAzs", maxAzs, 1, 6, "Availability Zones", "a created VPC spans 1 to 6 AZs")
+	}
 }
 
 // environmentKeyFix suggests a valid environment key for key: other characters become '_', and a key that does not

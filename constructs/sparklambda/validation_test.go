@@ -678,3 +678,229 @@ func TestAlarmOptionsValidation(t *testing.T) {
 		})
 	}
 }
+
+// TestEmrServerlessValidation checks that each kind of bad SparkEmrServerlessProps is rejected with a message naming
+// the prop, the value and the range, and that each rule's boundary is accepted.
+func TestEmrServerlessValidation(t *testing.T) {
+	app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(t.TempDir())})
+	stack := awscdk.NewStack(app, jsii.String("EmrValidation"), nil)
+	vpc := awsec2.Vpc_FromVpcAttributes(stack, jsii.String("Vpc"), &awsec2.VpcAttributes{
+		VpcId: jsii.String("vpc-1234"), AvailabilityZones: jsii.Strings("eu-west-1a"),
+		PrivateSubnetIds: jsii.Strings("subnet-1234"),
+	})
+	workers := func(count, vcpu, memory, disk int) sparklambda.EmrWorkers {
+		return sparklambda.EmrWorkers{Count: count, Vcpu: vcpu, MemoryGB: memory, DiskGB: disk}
+	}
+	capacity := func(driver, executor sparklambda.EmrWorkers) *sparklambda.EmrPreInitializedCapacity {
+		return &sparklambda.EmrPreInitializedCapacity{Driver: driver, Executor: executor}
+	}
+	type props = sparklambda.SparkEmrServerlessProps
+	cases := []struct {
+		name   string
+		mutate func(p *props)
+		want   []string
+	}{
+		{"no framework", func(p *props) { p.Framework = "" }, []string{`Framework is ""`, "HUDI, DELTA, ICEBERG"}},
+		{"idle timeout below 1 minute", func(p *props) { p.AutoStopIdleMinutes = -1 },
+			[]string{"AutoStopIdleMinutes is -1 minutes", "between 1 and 10080 minutes"}},
+		{"idle timeout above 7 days", func(p *props) { p.AutoStopIdleMinutes = 10081 },
+			[]string{"AutoStopIdleMinutes is 10081 minutes", "EMR Serverless's range"}},
+		{"one vCPU", func(p *props) { p.MaximumVcpu = 1 }, []string{"MaximumVcpu is 1 vCPU", "2 vCPU or more", "driver and an executor"}},
+		{"3 GB memory", func(p *props) { p.MaximumMemoryGB = 3 }, []string{"MaximumMemoryGB is 3 GB", "4 GB or more"}},
+		{"39 GB disk", func(p *props) { p.MaximumDiskGB = 39 }, []string{"MaximumDiskGB is 39 GB", "40 GB or more"}},
+		{"no pre-initialized driver", func(p *props) { p.PreInitializedCapacity = capacity(workers(0, 0, 0, 0), workers(1, 0, 0, 0)) },
+			[]string{"PreInitializedCapacity.Driver.Count is 0 workers", "between 1 and 1000000", "every job run needs a driver"}},
+		{"too many executors", func(p *props) {
+			p.MaximumVcpu, p.MaximumMemoryGB, p.MaximumDiskGB = 1<<30, 1<<30, 1<<30
+			p.PreInitializedCapacity = capacity(workers(1, 0, 0, 0), workers(1000001, 1, 2, 20))
+		}, []string{"PreInitializedCapacity.Executor.Count is 1000001 workers", "between 0 and 1000000"}},
+		{"negative executors", func(p *props) { p.PreInitializedCapacity = capacity(workers(1, 0, 0, 0), workers(-1, 0, 0, 0)) },
+			[]string{"PreInitializedCapacity.Executor.Count is -1 workers"}},
+		{"3 vCPU workers", func(p *props) { p.PreInitializedCapacity = capacity(workers(1, 3, 8, 0), workers(0, 0, 0, 0)) },
+			[]string{"PreInitializedCapacity.Driver.Vcpu is 3", "1, 2, 4, 8 or 16"}},
+		{"1 vCPU worker with 9 GB", func(p *props) { p.PreInitializedCapacity = capacity(workers(1, 1, 9, 0), workers(0, 0, 0, 0)) },
+			[]string{"PreInitializedCapacity.Driver.MemoryGB is 9 GB", "1 vCPU takes 2-8 GB in steps of 1 GB"}},
+		{"4 vCPU worker with 7 GB", func(p *props) { p.PreInitializedCapacity = capacity(workers(1, 4, 7, 0), workers(0, 0, 0, 0)) },
+			[]string{"PreInitializedCapacity.Driver.MemoryGB is 7 GB", "4 vCPU takes 8-30 GB"}},
+		{"8 vCPU worker off the 4 GB step", func(p *props) { p.PreInitializedCapacity = capacity(workers(1, 8, 18, 0), workers(0, 0, 0, 0)) },
+			[]string{"PreInitializedCapacity.Driver.MemoryGB is 18 GB", "16-60 GB in steps of 4 GB"}},
+		{"16 vCPU worker with 128 GB", func(p *props) {
+			p.PreInitializedCapacity = capacity(workers(1, 16, 128, 0), workers(0, 0, 0, 0))
+			p.MaximumMemoryGB = 256
+		}, []string{"PreInitializedCapacity.Driver.MemoryGB is 128 GB", "32-120 GB in steps of 8 GB"}},
+		{"worker disk 19 GB", func(p *props) { p.PreInitializedCapacity = capacity(workers(1, 0, 0, 19), workers(0, 0, 0, 0)) },
+			[]string{"PreInitializedCapacity.Driver.DiskGB is 19 GB", "between 20 and 200 GB"}},
+		{"worker disk 201 GB", func(p *props) { p.PreInitializedCapacity = capacity(workers(1, 0, 0, 0), workers(1, 0, 0, 201)) },
+			[]string{"PreInitializedCapacity.Executor.DiskGB is 201 GB"}},
+		{"pre-initialized vCPUs above the maximum", func(p *props) {
+			p.PreInitializedCapacity = capacity(workers(1, 4, 16, 20), workers(4, 4, 16, 20)) // 20 vCPU > 16
+		}, []string{"PreInitializedCapacity needs 20 vCPU in total, but MaximumVcpu is 16 vCPU", "at least 20"}},
+		{"pre-initialized memory above the maximum", func(p *props) {
+			p.MaximumMemoryGB = 47
+			p.PreInitializedCapacity = capacity(workers(1, 4, 16, 20), workers(2, 4, 16, 20)) // 48 GB
+		}, []string{"PreInitializedCapacity needs 48 GB in total, but MaximumMemoryGB is 47 GB"}},
+		{"pre-initialized disk above the maximum", func(p *props) {
+			p.MaximumDiskGB = 59
+			p.PreInitializedCapacity = capacity(workers(1, 4, 16, 20), workers(2, 4, 16, 20)) // 60 GB
+		}, []string{"PreInitializedCapacity needs 60 GB in total, but MaximumDiskGB is 59 GB"}},
+		{"a VPC and create one", func(p *props) { p.Vpc, p.CreateVpc = vpc, true }, []string{"Vpc is set and CreateVpc is true"}},
+		{"no VPC and a VPC", func(p *props) { p.Vpc, p.NoVpc = vpc, true }, []string{"NoVpc is true but Vpc or CreateVpc"}},
+		{"subnets without a VPC", func(p *props) { p.VpcSubnets = &awsec2.SubnetSelection{} }, []string{"VpcSubnets is set without Vpc"}},
+		{"Glue endpoint without a VPC", func(p *props) { p.AddGlueEndpoint = true }, []string{"AddGlueEndpoint is true without Vpc"}},
+		{"MaxAzs 7", func(p *props) { p.MaxAzs = 7 }, []string{"MaxAzs is 7 Availability Zones", "between 1 and 6"}},
+		{"MaxAzs with a VPC", func(p *props) { p.Vpc, p.MaxAzs = vpc, 2 }, []string{"MaxAzs is 2 but the construct creates no VPC"}},
+		{"log prefix without a slash", func(p *props) { p.LogPrefix = "logs" }, []string{`LogPrefix "logs" does not end in "/"`, `use "logs/"`}},
+		{"log prefix as an s3:// location", func(p *props) { p.LogPrefix = "s3://b/logs/" }, []string{`LogPrefix "s3://b/logs/" is an S3 location`}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			p := &props{Framework: sparklambda.FrameworkDelta}
+			if err := p.Validate(); err != nil {
+				t.Fatalf("baseline props are invalid: %v", err)
+			}
+			c.mutate(p)
+			err := p.Validate()
+			var propsErr *sparklambda.PropsError
+			if !errors.As(err, &propsErr) || propsErr.Construct != "SparkEmrServerless" {
+				t.Fatalf("Validate() = %v, want a SparkEmrServerless *PropsError", err)
+			}
+			for _, fragment := range c.want {
+				if !strings.Contains(err.Error(), fragment) {
+					t.Errorf("message does not contain %q:\n%s", fragment, err)
+				}
+			}
+		})
+	}
+	var nilProps *props
+	if err := nilProps.Validate(); err == nil || !strings.Contains(err.Error(), "props are nil") {
+		t.Errorf("nil props: Validate() = %v", err)
+	}
+
+	accepted := []struct {
+		name   string
+		mutate func(p *props)
+	}{
+		{"idle timeout 1 minute", func(p *props) { p.AutoStopIdleMinutes = 1 }},
+		{"idle timeout 10080 minutes", func(p *props) { p.AutoStopIdleMinutes = 10080 }},
+		{"2 vCPU, 4 GB, 40 GB", func(p *props) { p.MaximumVcpu, p.MaximumMemoryGB, p.MaximumDiskGB = 2, 4, 40 }},
+		{"one driver of the smallest size", func(p *props) {
+			p.PreInitializedCapacity = capacity(workers(1, 1, 2, 20), workers(0, 0, 0, 0))
+		}},
+		{"1000000 executors", func(p *props) {
+			p.MaximumVcpu, p.MaximumMemoryGB, p.MaximumDiskGB = 1<<30, 1<<30, 1<<30
+			p.PreInitializedCapacity = capacity(workers(1, 0, 0, 0), workers(1000000, 1, 2, 20))
+		}},
+		{"1 vCPU with 8 GB, 200 GB disk", func(p *props) {
+			p.MaximumDiskGB = 400
+			p.PreInitializedCapacity = capacity(workers(1, 1, 8, 200), workers(0, 0, 0, 0))
+		}},
+		{"4 vCPU with 30 GB", func(p *props) { p.PreInitializedCapacity = capacity(workers(1, 4, 30, 0), workers(0, 0, 0, 0)) }},
+		{"8 vCPU with 20 GB", func(p *props) { p.PreInitializedCapacity = capacity(workers(1, 8, 20, 0), workers(0, 0, 0, 0)) }},
+		{"16 vCPU with 120 GB", func(p *props) { p.PreInitializedCapacity = capacity(workers(1, 16, 120, 0), workers(0, 0, 0, 0)) }},
+		{"pre-initialized capacity equal to the maximum", func(p *props) {
+			p.MaximumVcpu, p.MaximumMemoryGB, p.MaximumDiskGB = 16, 64, 80
+			p.PreInitializedCapacity = capacity(workers(1, 4, 16, 20), workers(3, 4, 16, 20))
+		}},
+		{"MaxAzs 1", func(p *props) { p.MaxAzs = 1 }},
+		{"MaxAzs 6", func(p *props) { p.MaxAzs = 6 }},
+		{"a VPC with a Glue endpoint", func(p *props) { p.Vpc, p.AddGlueEndpoint = vpc, true }},
+		{"no VPC", func(p *props) { p.NoVpc = true }},
+		{"log prefix ending in a slash", func(p *props) { p.LogPrefix = "team/logs/" }},
+	}
+	for _, c := range accepted {
+		t.Run("accepts "+c.name, func(t *testing.T) {
+			p := &props{Framework: sparklambda.FrameworkIceberg}
+			c.mutate(p)
+			if err := p.Validate(); err != nil {
+				t.Errorf("Validate() = %v, want nil", err)
+			}
+		})
+	}
+}
+
+// TestEmrRoutingValidation checks RouteLargeInputsTo's argument rules: each rejected with a *PropsError naming the
+// method, each boundary accepted.
+func TestEmrRoutingValidation(t *testing.T) {
+	app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(t.TempDir())})
+	stack := awscdk.NewStack(app, jsii.String("RoutingValidation"), nil)
+	script := writeScript(t)
+	newFunction := func(id string) *sparklambda.SparkLambda {
+		return sparklambda.NewSparkLambda(stack, id, &sparklambda.SparkLambdaProps{
+			Framework: sparklambda.FrameworkDelta, ScriptPath: script, NoVpc: true,
+		})
+	}
+	newApplication := func(id string, framework sparklambda.Framework) *sparklambda.SparkEmrServerless {
+		return sparklambda.NewSparkEmrServerless(stack, id, &sparklambda.SparkEmrServerlessProps{Framework: framework, NoVpc: true})
+	}
+	spark := newFunction("Spark")
+	delta, hudi := newApplication("DeltaEmr", sparklambda.FrameworkDelta), newApplication("HudiEmr", sparklambda.FrameworkHudi)
+	other := awss3.Bucket_FromBucketName(stack, jsii.String("Other"), jsii.String("other-bucket"))
+	routed := newFunction("Routed")
+	routed.RouteLargeInputsTo(delta, nil)
+
+	route := func(s *sparklambda.SparkLambda, emr *sparklambda.SparkEmrServerless, opts *sparklambda.EmrRoutingOptions) (err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				err, _ = r.(error)
+				if err == nil {
+					err = fmt.Errorf("panic %v", r)
+				}
+			}
+		}()
+		s.RouteLargeInputsTo(emr, opts)
+		return nil
+	}
+	cases := []struct {
+		name     string
+		function *sparklambda.SparkLambda
+		emr      *sparklambda.SparkEmrServerless
+		opts     *sparklambda.EmrRoutingOptions
+		want     []string
+	}{
+		{"nil application", spark, nil, nil, []string{"emr is nil"}},
+		{"another framework", spark, hudi, nil, []string{"emr runs HUDI, but the function runs DELTA", "Framework DELTA"}},
+		{"routed twice", routed, delta, nil, []string{"the function is already routed to RoutingValidation/DeltaEmr"}},
+		{"threshold below 1 MiB", spark, delta, &sparklambda.EmrRoutingOptions{ThresholdMiB: -1},
+			[]string{"ThresholdMiB is -1 MiB", "1 MiB or more"}},
+		{"staging prefix without a slash", spark, delta, &sparklambda.EmrRoutingOptions{StagingPrefix: "staging"},
+			[]string{`StagingPrefix "staging" does not end in "/"`, `use "staging/"`}},
+		{"staging prefix with a wildcard", spark, delta, &sparklambda.EmrRoutingOptions{StagingPrefix: "staging/*/"},
+			[]string{`StagingPrefix "staging/*/" contains "*"`}},
+		{"staging prefix inside the log prefix", spark, delta, &sparklambda.EmrRoutingOptions{StagingPrefix: "emr-serverless-logs/staging/"},
+			[]string{`StagingPrefix "emr-serverless-logs/staging/" overlaps the application's LogPrefix "emr-serverless-logs/"`}},
+		{"staging prefix around the log prefix", spark, delta, &sparklambda.EmrRoutingOptions{StagingBucket: delta.Bucket, StagingPrefix: "emr-"},
+			[]string{`overlaps the application's LogPrefix`, `StagingPrefix "emr-" does not end in "/"`}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			err := route(c.function, c.emr, c.opts)
+			var propsErr *sparklambda.PropsError
+			if !errors.As(err, &propsErr) || propsErr.Construct != "SparkLambda.RouteLargeInputsTo" {
+				t.Fatalf("RouteLargeInputsTo = %v, want a SparkLambda.RouteLargeInputsTo *PropsError", err)
+			}
+			for _, fragment := range c.want {
+				if !strings.Contains(err.Error(), fragment) {
+					t.Errorf("message does not contain %q:\n%s", fragment, err)
+				}
+			}
+		})
+	}
+
+	accepted := map[string]*sparklambda.EmrRoutingOptions{
+		"nil options":                        nil,
+		"threshold 1 MiB":                    {ThresholdMiB: 1},
+		"log prefix in another bucket":       {StagingBucket: other, StagingPrefix: "emr-serverless-logs/"},
+		"staging prefix beside the logs":     {StagingPrefix: "staging/"},
+		"staging bucket with default prefix": {StagingBucket: other},
+	}
+	index := 0
+	for name, opts := range accepted {
+		index++
+		function := newFunction(fmt.Sprintf("Accepted%d", index))
+		t.Run("accepts "+name, func(t *testing.T) {
+			if err := route(function, delta, opts); err != nil {
+				t.Errorf("RouteLargeInputsTo = %v, want no panic", err)
+			}
+		})
+	}
+}
