@@ -73,7 +73,8 @@ type EmrRoutingOptions struct {
 }
 
 // RouteLargeInputsTo wires the function to emr, an EMR Serverless application of the same table format, so that the
-// handler can run an event whose S3 inputs are larger than opts.ThresholdMiB there, with the same script:
+// handler can run an event whose S3 inputs are larger than opts.ThresholdMiB there, with the same script (the
+// image's handler does not act on it yet: until its hand-off lands, every event runs on Lambda; README "Routing"):
 //   - the function gets the environment variables EnvEmrApplicationID, EnvEmrExecutionRoleArn, EnvEmrThresholdBytes,
 //     EnvEmrStagingURI and EnvEmrPyFiles (the contract with the handler, README "Environment variables");
 //   - the function's role may call emr-serverless:StartJobRun on the application and its job runs, iam:PassRole on
