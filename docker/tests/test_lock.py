@@ -272,7 +272,7 @@ def test_dockerfile_copies_only_the_known_context_files():
             parts = [p for p in parts if not p.startswith("--")]
             sources += parts[:-1]
     expected = ["versions.lock", "lock.sh", "fetch-jars.sh", "build-coordination.sh", "java/", "conf/", "spark-class",
-                "install-spark-home.sh", "python/"]
+                "install-spark-home.sh", "python/", "cds-train.py"]
     assert sorted({s for s in sources if s != "./"}) == sorted(expected), sources
     for s in sources:
         if s != "./":
@@ -294,6 +294,7 @@ def test_dockerfile_layers_go_from_big_and_stable_to_small():
         text.index("install-spark-home.sh spark-home"),
         text.index("COPY python/"),
         text.index("install-spark-home.sh task-root"),
+        text.index("install-spark-home.sh cds-archive"),
     ]
     assert order == sorted(order)
 
@@ -304,8 +305,8 @@ def test_dockerfile_installs_with_the_script_make_runtime_runs():
     # handler.handler (CMD), and SPARK_HOME is the directory the image's ENV names.
     ins = instructions()
     runs = [i for i in ins if i.startswith("RUN ") and "install-spark-home.sh" in i]
-    assert len(runs) == 2, runs
-    spark_home, task_root = runs
+    assert len(runs) == 3, runs
+    spark_home, task_root, cds_archive = runs
     env_home = re.search(r"\bSPARK_HOME=(\S+)", "\n".join(i for i in ins if i.startswith("ENV "))).group(1)
     assert re.search(r"install-spark-home\.sh spark-home %s python3 \"\$\{FRAMEWORK\}\" " % re.escape(env_home),
                      spark_home), spark_home
@@ -315,5 +316,13 @@ def test_dockerfile_installs_with_the_script_make_runtime_runs():
     assert re.search(r'install-spark-home\.sh task-root "\$\{LAMBDA_TASK_ROOT\}" %s(\s|$)' % re.escape(staged),
                      task_root), task_root
     assert not any("LAMBDA_TASK_ROOT" in i for i in ins if i.startswith("COPY ")), "the script copies the handler"
+    # The class-data sharing archive is made last (it is valid only for exactly the jars installed before it), in the
+    # SPARK_HOME above, and the ENV that spark-class reads names the file the script writes.
+    assert ins.index(cds_archive) == max(ins.index(r) for r in runs)
+    assert re.search(r'install-spark-home\.sh cds-archive %s python3 "\$\{FRAMEWORK\}"' % re.escape(env_home),
+                     cds_archive), cds_archive
+    env_cds = re.search(r"\bSPARK_LAMBDA_CDS_ARCHIVE=(\S+)", "\n".join(i for i in ins if i.startswith("ENV "))).group(1)
+    assert env_cds == env_home + "/cds/driver.jsa", env_cds
     runtime = (DOCKER.parent / "locallambda" / "install-runtime.sh").read_text()
     assert 'sh "$INSTALL" spark-home' in runtime and 'sh "$INSTALL" task-root' in runtime
+    assert 'sh "$INSTALL" cds-archive' in runtime
