@@ -48,10 +48,11 @@ def test_a_successful_invocation_prints_one_emf_document(lam, capsys):
     units = _metric_units(doc)
     assert units == {"ColdStart": "Count", "ScriptFetchSeconds": "Seconds", "JvmStartSeconds": "Seconds",
                      "SessionSeconds": "Seconds", "ScriptSeconds": "Seconds", "CleanupSeconds": "Seconds",
-                     "CommitConflicts": "Count", "DurationSeconds": "Seconds", "Succeeded": "Count", "Failed": "Count"}
+                     "CommitConflicts": "Count", "HandedOff": "Count", "DurationSeconds": "Seconds",
+                     "Succeeded": "Count", "Failed": "Count"}
     assert units == {k: v for k, v in metrics.METRICS.items()}
     assert doc["ColdStart"] == [1.0] and doc["Succeeded"] == [1.0] and doc["Failed"] == [0.0]
-    assert doc["CommitConflicts"] == [0.0] and doc["JvmStartSeconds"] == [1.25]
+    assert doc["CommitConflicts"] == [0.0] and doc["JvmStartSeconds"] == [1.25] and doc["HandedOff"] == [0.0]
     for name in ("ScriptFetchSeconds", "SessionSeconds", "ScriptSeconds", "CleanupSeconds", "DurationSeconds"):
         assert len(doc[name]) == 1 and 0 <= doc[name][0] < 5, name
     assert doc["DurationSeconds"][0] >= doc["ScriptSeconds"][0]
