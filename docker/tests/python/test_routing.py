@@ -339,3 +339,21 @@ def test_iceberg_and_no_coordination_keep_the_applications_jars(lam, capsys, aws
     for run in _job_runs(aws):
         assert "--jars" not in run.job_driver["sparkSubmit"]["sparkSubmitParameters"].split(), \
             "without the image's lock classes the application's spark.jars stays as it is"
+
+
+def test_emr_format_jars_are_the_constructs():
+    """--jars replaces the application's spark.jars, which the construct sets to its emrFormatJars: the two lists
+    must agree."""
+    import os
+    import re
+
+    go = os.path.join(os.path.dirname(__file__), "..", "..", "..", "constructs", "sparklambda", "sparkconf.go")
+    if not os.path.exists(go):
+        pytest.skip("constructs/sparklambda/sparkconf.go (SparkEmrServerless) is not on this branch")
+    with open(go, encoding="utf-8") as f:
+        source = f.read()
+    block = source[source.index("var emrFormatJars"):]
+    block = block[:block.index("\n}\n")]
+    theirs = {m.group(1).upper(): tuple(re.findall(r'"([^"]+)"', m.group(2)))
+              for m in re.finditer(r"Framework(\w+):\s*\{([^}]*)\}", block)}
+    assert theirs == routing.EMR_FORMAT_JARS
