@@ -55,6 +55,7 @@ type SparkEmrServerless struct {
 	network       *network
 	encryptionKey awskms.IKey
 	routed        []*SparkLambda // the functions routed to this application (RouteLargeInputsTo)
+	ownBucket     awss3.Bucket   // Bucket when the construct created it (lifecycle rules may be added), else nil
 }
 
 // EmrServerlessServicePrincipal is the service principal that assumes the job role.
@@ -83,7 +84,8 @@ func NewSparkEmrServerless(scope constructs.Construct, id string, props *SparkEm
 		EncryptionKey: props.EncryptionKey})
 	e.Bucket = props.LogBucket
 	if e.Bucket == nil {
-		e.Bucket = newEmrBucket(this, props.EncryptionKey, e.LogPrefix, retention)
+		e.ownBucket = newEmrBucket(this, props.EncryptionKey, e.LogPrefix, retention)
+		e.Bucket = e.ownBucket
 	}
 	e.network = newNetwork(this, props.networkSpec())
 	e.Vpc, e.SecurityGroup = e.network.vpc, e.network.securityGroup

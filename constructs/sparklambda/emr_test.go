@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bufio"
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -210,10 +211,12 @@ func TestEmrServerless(t *testing.T) {
 
 	t.Run("function: StartJobRun on the application and its job runs, PassRole on the job role only", func(t *testing.T) {
 		app := getAtt(t, tpl, "DeltaEmrApplication", "Arn")
-		var startJobRun, passRole []map[string]any
+		var startJobRun, tagResource, passRole []map[string]any
 		for _, statement := range rolePolicy(t, tpl, "DeltaRole") {
 			actions := cdktest.JSONString(t, statement["Action"])
-			if strings.Contains(actions, "emr-serverless:") {
+			if strings.Contains(actions, "emr-serverless:TagResource") {
+				tagResource = append(tagResource, statement)
+			} else if strings.Contains(actions, "emr-serverless:") {
 				startJobRun = append(startJobRun, statement)
 			}
 			if strings.Contains(actions, "iam:PassRole") {
@@ -223,6 +226,12 @@ func TestEmrServerless(t *testing.T) {
 		if len(startJobRun) != 1 || cdktest.JSONString(t, startJobRun[0]["Action"]) != `"emr-serverless:StartJobRun"` ||
 			cdktest.JSONString(t, startJobRun[0]["Resource"]) != `[`+app+`,{"Fn::Join":["",[`+app+`,"/jobruns/*"]]}]` {
 			t.Errorf("StartJobRun statements = %v", startJobRun)
+		}
+		// Tagging on creation: the handler's tags on StartJobRun need TagResource, on job runs and its own keys only.
+		if len(tagResource) != 1 || cdktest.JSONString(t, tagResource[0]["Action"]) != `"emr-serverless:TagResource"` ||
+			cdktest.JSONString(t, tagResource[0]["Resource"]) != `{"Fn::Join":["",[`+app+`,"/jobruns/*"]]}` ||
+			cdktest.JSONString(t, tagResource[0]["Condition"]) != `{"ForAllValues:StringLike":{"aws:TagKeys":"spark-lambda:*"}}` {
+			t.Errorf("TagResource statements = %v", tagResource)
 		}
 		if len(passRole) != 1 ||
 			cdktest.JSONString(t, passRole[0]["Resource"]) != getAtt(t, tpl, "DeltaEmrJobRole", "Arn") ||
@@ -250,6 +259,27 @@ func TestEmrServerless(t *testing.T) {
 		if other[sparklambda.EnvEmrThresholdBytes] != "1073741824" {
 			t.Errorf("default threshold = %v bytes, want 1024 MiB", other[sparklambda.EnvEmrThresholdBytes])
 		}
+	})
+
+	t.Run("staging: staged events in the application's own bucket expire; the logs' rule is kept", func(t *testing.T) {
+		for id, bucket := range cdktest.PropertiesOfType(tpl, "AWS::S3::Bucket") {
+			if !strings.HasPrefix(id, "DeltaEmrBucket") {
+				continue
+			}
+			rules := cdktest.JSONString(t, bucket["LifecycleConfiguration"])
+			// The staging URI is Fn::Join of "s3://", the bucket and "/<prefix>": its last literal is "/<prefix>".
+			env := environment(cdktest.PropertiesOfType(tpl, "AWS::Lambda::Function")[functionID(t, tpl, "DeltaFunction")])
+			parts := strings.Split(cdktest.JSONString(t, env[sparklambda.EnvEmrStagingURI]), `"`)
+			prefix := strings.TrimPrefix(parts[len(parts)-2], "/")
+			want := fmt.Sprintf(`{"ExpirationInDays":%d,"Id":`, sparklambda.EmrStagedEventRetentionDays)
+			if !strings.Contains(rules, want) || !strings.Contains(rules, `"Prefix":"`+prefix+`events/"`) ||
+				!strings.Contains(rules, `"Prefix":"emr-serverless-logs/"`) {
+				t.Errorf("DeltaEmr bucket lifecycle = %s, want the logs' rule and %d days on %sevents/", rules,
+					sparklambda.EmrStagedEventRetentionDays, prefix)
+			}
+			return
+		}
+		t.Fatal("no DeltaEmrBucket")
 	})
 
 	t.Run("failure rule: FAILED and CANCELLED runs of the application to the function's failure queue", func(t *testing.T) {

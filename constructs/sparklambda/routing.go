@@ -42,6 +42,15 @@ const (
 	// DefaultEmrStagingPrefix is the start of the default staging prefix; the function's unique id and "/" follow it,
 	// so that functions routed to one application never share staged objects.
 	DefaultEmrStagingPrefix = "spark-lambda-staging/"
+	// EmrJobRunTagPrefix starts the key of every tag the handler puts on the job runs it starts
+	// (spark-lambda:function, spark-lambda:request-id; docker/python/handler/routing.py); the function may tag job
+	// runs with such keys only.
+	EmrJobRunTagPrefix = "spark-lambda:"
+	// EmrStagedEventRetentionDays is after how many days the staged events (<staging prefix>events/, one object per
+	// event handed over by reference) expire when the staging bucket is the one SparkEmrServerless created: 7 days,
+	// far above a job run's longest life (EMR Serverless's default execution timeout is 720 minutes). The staged
+	// jars and Hudi defaults are few and content-addressed, and are kept.
+	EmrStagedEventRetentionDays = 7
 	// EmrJobRunStateChange is the EventBridge detail type of EMR Serverless's job run state changes (Amazon
 	// EventBridge events reference, "Amazon EMR Serverless events").
 	EmrJobRunStateChange = "EMR Serverless Job Run State Change"
@@ -73,11 +82,12 @@ type EmrRoutingOptions struct {
 }
 
 // RouteLargeInputsTo wires the function to emr, an EMR Serverless application of the same table format, so that the
-// handler can run an event whose S3 inputs are larger than opts.ThresholdMiB there, with the same script (the
-// image's handler does not act on it yet: until its hand-off lands, every event runs on Lambda; README "Routing"):
+// handler runs an event whose S3 inputs are larger than opts.ThresholdMiB there, with the same script (the image's
+// handler/routing.py; README "Routing"):
 //   - the function gets the environment variables EnvEmrApplicationID, EnvEmrExecutionRoleArn, EnvEmrThresholdBytes,
 //     EnvEmrStagingURI and EnvEmrPyFiles (the contract with the handler, README "Environment variables");
-//   - the function's role may call emr-serverless:StartJobRun on the application and its job runs, iam:PassRole on
+//   - the function's role may call emr-serverless:StartJobRun on the application and its job runs (and TagResource on
+//     its job runs, for tag keys starting with EmrJobRunTagPrefix), iam:PassRole on
 //     exactly the job role with iam:PassedToService emr-serverless.amazonaws.com, and read and write the staging
 //     prefix;
 //   - the job role gets every data grant of the function (the script object, input and table prefixes, Glue
@@ -124,6 +134,17 @@ func (s *SparkLambda) RouteLargeInputsTo(emr *SparkEmrServerless, opts *EmrRouti
 		Actions:      jsii.Strings("emr-serverless:StartJobRun"),
 		ResourceArns: &[]*string{emr.ApplicationArn, jsii.String(*emr.ApplicationArn + "/jobruns/*")},
 	})
+	// StartJobRun with tags (the handler names the function and request id on each run) also needs
+	// emr-serverless:TagResource (tagging on creation: Service Authorization Reference, Amazon EMR Serverless); only on
+	// job runs and only for the handler's own tag keys.
+	awsiam.Grant_AddToPrincipal(&awsiam.GrantOnPrincipalOptions{
+		Grantee:      s.Role,
+		Actions:      jsii.Strings("emr-serverless:TagResource"),
+		ResourceArns: &[]*string{jsii.String(*emr.ApplicationArn + "/jobruns/*")},
+		Conditions: &map[string]*map[string]any{
+			"ForAllValues:StringLike": {"aws:TagKeys": EmrJobRunTagPrefix + "*"},
+		},
+	})
 	suppressEmrRouting(s.Role)
 	awsiam.Grant_AddToPrincipal(&awsiam.GrantOnPrincipalOptions{
 		Grantee:      s.Role,
@@ -139,6 +160,16 @@ func (s *SparkLambda) RouteLargeInputsTo(emr *SparkEmrServerless, opts *EmrRouti
 	suppressS3PrefixGrantFor(s.Role, stagingPrefix, stagingWhy)
 	if key := stagingBucket.EncryptionKey(); key != nil {
 		suppressKmsKeyGrant(s.Role, key, "staging events in bucket "+*stagingBucket.Node().Path())
+	}
+
+	// Staged events are read by the job run after the invocation has ended, so the handler never deletes them; in the
+	// construct's own bucket they expire (a bucket of the user's is theirs to manage: README "Routing").
+	if emr.ownBucket != nil && opts.StagingBucket == nil {
+		emr.ownBucket.AddLifecycleRule(&awss3.LifecycleRule{
+			Id:         jsii.String("ExpireStagedEvents" + *awscdk.Names_UniqueId(s.Construct)),
+			Prefix:     jsii.String(stagingPrefix + "events/"),
+			Expiration: awscdk.Duration_Days(jsii.Number(EmrStagedEventRetentionDays)),
+		})
 	}
 
 	// The job role: the function's data grants (now and later), staging read, the py-files zip.

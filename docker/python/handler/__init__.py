@@ -10,6 +10,7 @@
 #   commit_retry    retries of a script that lost a commit race with a concurrent writer
 #   response        the response, its partial batch failures and Lambda's 6 MB limit
 #   metrics         per-phase figures as CloudWatch embedded metric format (EMF) metrics, one document per invocation
+#   routing         events too big for Lambda handed to EMR Serverless (StartJobRun), by input size or the script's say
 #   errors          one error type per failure cause
 #
 # The script contract (works unchanged under spark-submit, e.g. on EMR Serverless):
@@ -21,15 +22,20 @@
 #   - a failure that is a lost commit race with a concurrent writer (sparklambda.conflicts) runs the script again,
 #     with jittered backoff, within the invocation: scripts must be safe to re-run for the same event (idempotent
 #     upserts), as Lambda's own retries already require;
+#   - sparklambda.events.hand_off(reason), called before writing anything, ends the run and hands the event to EMR
+#     Serverless (with routing on; see routing.py); under spark-submit it returns False and the script carries on;
 #   - tempfile / $TMPDIR point at a per-invocation scratch directory under /tmp that is removed after the invocation
 #     (success or failure); files written elsewhere in /tmp stay for the next warm invocation (e.g. a cache).
 #
 # Response: {"status": "SUCCEEDED", "duration_s", "result", "script": {...}, "spark": {"jvm_pid", "jvm_starts",
 # "context_starts", "invocation", "new_jvm", "startup_s", "heap_mib", "tmp_free_mib", "tmp_total_mib", "tmp_low"},
 # "commit_conflicts" (only after a retry), "batchItemFailures" (batch events only)}. NaN and +-Infinity in RESULT
-# become null. Every failure is raised (never returned), so the Runtime API reports the invocation as failed and
-# Lambda's retries and failure destinations apply. Every invocation, success or failure, first prints its metrics
-# (metrics.py; SPARK_LAMBDA_METRICS=off switches them off).
+# become null. An event handed to EMR Serverless instead: {"status": "HANDED_OFF", "engine": "emr-serverless",
+# "application_id", "job_run_id", "job_run_arn", "client_token", "decided_by" ("input_size" or "script"), "reason",
+# "input_bytes", "threshold_bytes", "event_by_reference", "event_uri" (only then), "duration_s", "script": {"uri"},
+# "batchItemFailures": [] (batch events only)}. Every failure is raised (never returned), so the Runtime API reports
+# the invocation as failed and Lambda's retries and failure destinations apply. Every invocation, success or failure,
+# first prints its metrics (metrics.py; SPARK_LAMBDA_METRICS=off switches them off).
 import logging
 import os
 import time
@@ -38,10 +44,10 @@ import types
 
 from sparklambda import conflicts
 
-from . import commit_retry, config, events, isolation, metrics, response
-from .errors import (CommitConflictError, ConfigurationError, EventError, HandlerError, ResponseTooLargeError,  # noqa: F401
-                     ScriptExitError, ScriptFailedError, ScriptNotFoundError, ScriptSyntaxError, ScriptUnreadableError,
-                     SparkDriverDiedError, SparkStartError)
+from . import commit_retry, config, events, isolation, metrics, response, routing
+from .errors import (CommitConflictError, ConfigurationError, EventError, HandlerError, HandOffError,  # noqa: F401
+                     ResponseTooLargeError, ScriptExitError, ScriptFailedError, ScriptNotFoundError, ScriptSyntaxError,
+                     ScriptUnreadableError, SparkDriverDiedError, SparkStartError)
 from .script_source import fetch_script
 from .spark_runtime import SparkRuntime
 
@@ -79,6 +85,10 @@ def _run_once(root, path, code, event, event_json, uri, record, asked_at):
                 isolation.run_script(path, code, event_json, module)
             finally:
                 record.add("ScriptSeconds", time.monotonic() - t0)
+    except events.HandOffRequested:  # sparklambda.events.hand_off(): the caller hands the event to EMR Serverless
+        events.abandon()
+        logger.info("script %s declared its event too big for Lambda", uri)
+        raise
     except SystemExit as e:
         if e.code is not None and e.code != 0:
             events.abandon()
@@ -122,9 +132,14 @@ def _handle(event, context, record):
     min_free_pct = config.tmp_min_free_pct()
     max_retries = config.conflict_retries()
     event_json = events.serialize(event)
+    route = routing.settings()
 
     _invocations += 1
     record.prop(invocation=_invocations)
+    script_uri = f"s3://{bucket}/{key}"
+    decision = routing.decide(event, route) if route is not None else None
+    if decision is not None:  # decided from the event alone: no script download, no Spark
+        return _hand_off(route, decision, event, event_json, context, script_uri, record, started)
     t0 = time.monotonic()
     path, code, script_info = fetch_script(bucket, key)
     record.set("ScriptFetchSeconds", time.monotonic() - t0)
@@ -150,6 +165,9 @@ def _handle(event, context, record):
             t0 = time.monotonic()
             try:
                 result, batch = _run_once(root, path, code, event, event_json, uri, record, asked_at)
+                break
+            except events.HandOffRequested as e:
+                decision = routing.script_decision(e.reason, event)
                 break
             except ScriptFailedError as e:
                 marker = conflicts.conflict_marker(e.__cause__ or e)
@@ -180,10 +198,29 @@ def _handle(event, context, record):
             logger.warning("could not reclaim /tmp after the invocation:\n%s", traceback.format_exc())
         record.set("CleanupSeconds", time.monotonic() - t0)
 
+    if decision is not None:
+        if route is None:
+            raise HandOffError(
+                f"script {uri} declared its event too big for Lambda (sparklambda.events.hand_off: {decision.reason}), "
+                f"but routing to EMR Serverless is off ({routing.ENV_APPLICATION_ID} is not set). Fix: route the "
+                f"function to an EMR Serverless application (RouteLargeInputsTo), or send smaller events")
+        return _hand_off(route, decision, event, event_json, context, uri, record, started, script_info)
     return response.build(
         result, round(time.monotonic() - started, 3), script_info,
         {**_spark.report(jvm_starts_before, started_at), "invocation": _invocations, **tmp_report},
         batch=batch, conflicts=conflict_log)
+
+
+def _hand_off(route, decision, event, event_json, context, script_uri, record, started, script_info=None):
+    """StartJobRun for the event (routing.hand_off); the invocation's response, its figures in `record`."""
+    record.prop(handoff_decided_by=decision.decided_by, input_bytes=decision.input_bytes)
+    out = routing.hand_off(route, decision, event, event_json, context, script_uri)
+    record.set("HandedOff", 1)
+    record.prop(engine=out["engine"], job_run_id=out["job_run_id"], event_by_reference=out["event_by_reference"])
+    out["duration_s"] = round(time.monotonic() - started, 3)
+    if script_info is not None:
+        out["script"] = script_info
+    return out
 
 
 # Init phase: start the JVM in the background so the (up to 10 s) init phase is not blocked and the first

@@ -131,6 +131,17 @@ def hudi_write_defaults(environ=None):
     return props
 
 
+def hudi_defaults_conf(environ=None):
+    """The text of hudi-defaults.conf (Hudi's "key value" lines) for hudi_write_defaults(environ); "" when there are
+    none. The handler writes it into HUDI_CONF_DIR for the Lambda JVM and stages it for EMR Serverless job runs."""
+    props = hudi_write_defaults(environ)
+    if not props:
+        return ""
+    lines = ["# Written by the Lambda handler: Hudi's settings for concurrent writers (handler/config.py)"]
+    lines += [f"{k} {v}" for k, v in props.items()]
+    return "\n".join(lines) + "\n"
+
+
 def commit_settings(environ=None):
     """Spark settings that make concurrent writers of one table commit safely, per table format:
     DELTA + dynamodb    the image's DynamoDbLockingS3LogStore for s3/s3a: the commit file N.json is written under a

@@ -49,3 +49,8 @@ class EventError(HandlerError):
 
 class ResponseTooLargeError(HandlerError):
     """The response (the script's RESULT) is larger than Lambda's 6 MB synchronous response limit."""
+
+
+class HandOffError(HandlerError):
+    """An event meant for EMR Serverless could not be handed over (staging it or StartJobRun failed, or the script
+    asked for a hand-off while routing is off)."""

@@ -7,6 +7,9 @@ from sparklambda import events as script_events
 
 from .errors import EventError, HandlerError
 
+# Raised by sparklambda.events.hand_off() in a script: the handler hands the event to EMR Serverless (routing.py).
+HandOffRequested = script_events.HandOffRequested
+
 
 class RecordsFailedError(HandlerError):
     """The script marked records failed in an event that has no partial batch response (Kafka, S3, plain events):

@@ -25,6 +25,7 @@ METRICS = {
     "ScriptSeconds": SECONDS,       # the script's runs (all runs; the table commits happen inside them)
     "CleanupSeconds": SECONDS,      # after the script: GC and the /tmp check (and a SparkContext stop when /tmp is low)
     "CommitConflicts": COUNT,       # lost commit races, each followed by a retry or by CommitConflictError
+    "HandedOff": COUNT,             # 1 when the event was handed to EMR Serverless (StartJobRun succeeded), else 0
     "DurationSeconds": SECONDS,     # the whole handler
     "Succeeded": COUNT,             # 1 or 0
     "Failed": COUNT,                # 1 or 0 (the error type is the property error_type)
@@ -73,7 +74,7 @@ class Invocation:
         global _cold
         self.started = time.monotonic()
         self.cold, _cold = _cold, False
-        self.values = {"CommitConflicts": 0}
+        self.values = {"CommitConflicts": 0, "HandedOff": 0}
         self.properties = {"request_id": getattr(context, "aws_request_id", None)}
         if self.cold:
             self.properties["initialization_type"] = os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE")

@@ -158,14 +158,12 @@ class SparkRuntime:
             return self.root
 
     def _write_hudi_defaults(self):
-        props = config.hudi_write_defaults()
-        if not props:
+        text = config.hudi_defaults_conf()
+        if not text:
             return
         os.makedirs(config.HUDI_CONF_DIR, exist_ok=True)
         with open(os.path.join(config.HUDI_CONF_DIR, "hudi-defaults.conf"), "w", encoding="utf-8") as f:
-            f.write("# Written by the Lambda handler: Hudi's settings for concurrent writers (handler/config.py)\n")
-            for k, v in props.items():
-                f.write(f"{k} {v}\n")
+            f.write(text)
         os.environ["HUDI_CONF_DIR"] = config.HUDI_CONF_DIR  # inherited by the JVM, where Hudi reads it
 
     def _start(self, phase="invocation"):

@@ -6,6 +6,10 @@
 # processor is not used: it calls a Python function per record, while a Spark script processes the whole batch as one
 # DataFrame; the response it would build is the one documented below, built in the handler.
 #
+# Events too large for one command-line argument reach a spark-submit job by reference, `--event-uri s3://...` (the
+# Lambda handler's hand-off to EMR Serverless writes them there); current() reads them back whole. A script that finds
+# its input too big for Lambda declares it with hand_off(reason), before it writes anything.
+#
 # Record identifiers (what `fail()` takes and what Lambda's batchItemFailures holds):
 #   SQS               messageId                     (an S3 notification delivered through SQS: its message's id)
 #   Kinesis           kinesis.sequenceNumber
@@ -33,6 +37,15 @@ class EventFormatError(ValueError):
     """The event is not of a shape this function can take (the message names what was expected)."""
 
 
+class HandOffRequested(BaseException):
+    """Raised by hand_off() under the Lambda handler: ends the script's run, and the handler hands the event to EMR
+    Serverless. A BaseException (like SystemExit), so a script's own `except Exception:` does not swallow it."""
+
+    def __init__(self, reason):
+        super().__init__(reason)
+        self.reason = reason
+
+
 S3Object = collections.namedtuple(
     "S3Object", "bucket key size etag version_id event_name event_time record_id")
 S3Object.uri = property(lambda o: f"s3://{o.bucket}/{o.key}")
@@ -50,8 +63,9 @@ Record.__doc__ = ("One record of a batch: record_id (see fail()), source (aws:sq
 
 # --- the current invocation ---------------------------------------------------------------------------------------
 class _Invocation:
-    def __init__(self, event):
+    def __init__(self, event, under_handler=False):
         self.event = event
+        self.under_handler = under_handler  # True: the Lambda handler runs the script (begin() was called)
         self.failed = []  # record ids, in the order they were first marked
         self.reasons = {}
 
@@ -62,7 +76,7 @@ _current = None
 def begin(event):
     """Called by the Lambda handler before each script run: `event` becomes current() and no record is failed."""
     global _current
-    _current = _Invocation(event)
+    _current = _Invocation(event, under_handler=True)
     return _current
 
 
@@ -75,10 +89,57 @@ def end():
     return inv.event, list(inv.failed), dict(inv.reasons)
 
 
+EVENT_URI_ARG = "--event-uri"  # the by-reference form: the event's JSON is the object at this s3:// (or any Hadoop) URI
+
+
+def _read_uri(uri):
+    """The bytes at `uri`. Through Spark's Hadoop filesystem when PySpark is there (always under spark-submit): the
+    same filesystem, credentials and endpoint settings the job reads its data with (EMRFS on EMR Serverless, s3a in
+    the image), where boto3 is not guaranteed (EMR Serverless images leave extra Python packages to the job). Without
+    PySpark (plain Python, tests), boto3. Starts the SparkSession when the script has none yet: the one the script's
+    SparkSession.builder.getOrCreate() then returns."""
+    import importlib.util
+
+    if importlib.util.find_spec("pyspark") is not None:
+        from pyspark.sql import SparkSession
+
+        spark = SparkSession.getActiveSession() or SparkSession.builder.getOrCreate()
+        jvm, sc = spark.sparkContext._jvm, spark.sparkContext
+        path = jvm.org.apache.hadoop.fs.Path(uri)
+        stream = path.getFileSystem(sc._jsc.hadoopConfiguration()).open(path)
+        try:
+            return bytes(jvm.org.apache.hadoop.io.IOUtils.readFullyToByteArray(stream))
+        finally:
+            stream.close()
+    import boto3
+
+    scheme, _, rest = uri.partition("://")
+    bucket, _, key = rest.partition("/")
+    if scheme not in ("s3", "s3a") or not bucket or not key:
+        raise EventFormatError(f"{EVENT_URI_ARG} {uri!r} is not an s3://bucket/key URI (without PySpark only S3 is "
+                               "read)")
+    return boto3.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
+
+
 def _from_argv(argv=None):
     parser = argparse.ArgumentParser(add_help=False)
     parser.add_argument("--event", default=None)
+    parser.add_argument(EVENT_URI_ARG, dest="event_uri", default=None)
     args, _ = parser.parse_known_args(sys.argv[1:] if argv is None else argv)
+    if args.event is not None and args.event_uri is not None:
+        raise EventFormatError(f"both --event and {EVENT_URI_ARG} are given: pass the event one way")
+    if args.event_uri is not None:
+        try:
+            text = _read_uri(args.event_uri).decode("utf-8")
+        except EventFormatError:
+            raise
+        except Exception as e:
+            raise EventFormatError(f"cannot read the event at {EVENT_URI_ARG} {args.event_uri}: {type(e).__name__}: "
+                                   f"{e} (the job's role needs read access to it)") from e
+        try:
+            return json.loads(text)
+        except ValueError as e:
+            raise EventFormatError(f"the event at {EVENT_URI_ARG} {args.event_uri} is not JSON: {e}") from e
     if args.event is None:
         return {}
     try:
@@ -89,11 +150,26 @@ def _from_argv(argv=None):
 
 def current():
     """The invocation's event: the one the Lambda handler passed, else the JSON of `--event` on the command line
-    (spark-submit), else {}."""
+    (spark-submit), or of the object `--event-uri` names (an event handed over by reference: read whole, see
+    _read_uri), else {}."""
     global _current
     if _current is None:
         _current = _Invocation(_from_argv())
     return _current.event
+
+
+def hand_off(reason):
+    """Declares that this event is too big for Lambda; call it before writing anything. Under the Lambda handler it
+    ends the script's run (raises HandOffRequested) and the handler starts the same script with the same event on EMR
+    Serverless (the function's RouteLargeInputsTo; without routing the invocation fails with HandOffError). Anywhere
+    else (spark-submit, e.g. already on EMR Serverless) there is nowhere further to go: it returns False and the script
+    carries on, so a handed-off job never hands off again."""
+    current()
+    if _current.under_handler:
+        raise HandOffRequested(str(reason))
+    print(f"sparklambda.events.hand_off({reason!r}): not under the Lambda handler (e.g. on EMR Serverless already): "
+          "carrying on here", file=sys.stderr)
+    return False
 
 
 def _ev(event):

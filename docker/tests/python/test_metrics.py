@@ -2,56 +2,11 @@
 # invocations against a stub Spark runtime (a real script runs in-process on a stub session), and the EMF document
 # each prints to stdout: namespace, dimensions, each metric's unit and value, ColdStart only on the first invocation,
 # Failed with the error type on a failing one, nothing when switched off, and an emission failure that fails nothing.
-import json
-
 import pytest
+from stub_lambda import stand_up
 
 import handler  # the image's /var/task package (conftest.py: docker/python); no JVM starts: no script is configured
-from handler import commit_retry, isolation, metrics
-
-
-class _StubRuntime:
-    """What the handler asks of spark_runtime.SparkRuntime, without a JVM: the first ensure() 'launches' one."""
-
-    def __init__(self):
-        self.root = None
-        self.jvm_starts = 0
-
-    def ensure(self):
-        if self.root is None:
-            self.root, self.jvm_starts = type("Root", (), {"_sc": None})(), 1
-            self.unreported = True
-        return self.root
-
-    def take_jvm_start(self):
-        taken, self.unreported = self.unreported, False
-        return 1.25 if taken else None
-
-    def death(self):
-        return None
-
-    def report(self, jvm_starts_before, started_at):
-        return {"jvm_pid": 4242, "jvm_starts": self.jvm_starts, "context_starts": 1,
-                "new_jvm": self.jvm_starts != jvm_starts_before, "jvm_launched_in": "invocation",
-                "jvm_launch_lead_s": -0.01, "startup_s": 3.5, "heap_mib": 1024}
-
-
-class _StubSession:
-    def __init__(self, root):
-        pass
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
-
-
-class _Context:
-    aws_request_id = "req-1"
-
-    def get_remaining_time_in_millis(self):
-        return 600_000
+from handler import metrics
 
 
 SCRIPTS = {
@@ -72,38 +27,7 @@ SCRIPTS = {
 def lam(monkeypatch, tmp_path):
     """A configured function with a stub Spark runtime; returns invoke(script, event) -> (response or exception,
     the EMF documents printed)."""
-    for k, v in {"SPARK_LAMBDA_SCRIPT_BUCKET": "b", "SPARK_LAMBDA_FRAMEWORK": "delta",
-                 "AWS_LAMBDA_FUNCTION_NAME": "orders-job"}.items():
-        monkeypatch.setenv(k, v)
-    for k in ("SPARK_LAMBDA_METRICS", "SPARK_LAMBDA_METRICS_NAMESPACE", "POWERTOOLS_METRICS_DISABLED", "POWERTOOLS_DEV"):
-        monkeypatch.delenv(k, raising=False)
-    monkeypatch.setattr(handler, "_spark", _StubRuntime())
-    monkeypatch.setattr(handler, "_invocations", 0)
-    monkeypatch.setattr(metrics, "_cold", True)
-    monkeypatch.setattr(isolation, "InvocationSession", _StubSession)
-    monkeypatch.setattr(isolation, "SCRATCH_DIR", str(tmp_path / "invocation-scratch"))
-    monkeypatch.setattr(isolation, "reclaim_tmp", lambda sc, pct: {"tmp_free_mib": 500, "tmp_total_mib": 512,
-                                                                    "tmp_low": False})
-    monkeypatch.setattr(commit_retry, "backoff_s", lambda attempt: 0.0)
-
-    def fetch(bucket, key):
-        path = str(tmp_path / key)
-        return path, compile(SCRIPTS[key], path, "exec"), {"uri": f"s3://{bucket}/{key}", "etag": "e1", "cached": False}
-
-    monkeypatch.setattr(handler, "fetch_script", fetch)
-
-    def invoke(capsys, script="ok.py", event=None):
-        monkeypatch.setenv("SPARK_LAMBDA_SCRIPT_KEY", script)
-        capsys.readouterr()
-        try:
-            out = handler.handler(event or {}, _Context())
-        except Exception as e:  # noqa: BLE001 - returned for the test to check
-            out = e
-        printed = capsys.readouterr().out
-        docs = [json.loads(line) for line in printed.splitlines() if line.startswith("{") and '"_aws"' in line]
-        return out, docs
-
-    return invoke
+    return stand_up(monkeypatch, tmp_path, SCRIPTS)
 
 
 def _metric_units(doc):
@@ -124,10 +48,11 @@ def test_a_successful_invocation_prints_one_emf_document(lam, capsys):
     units = _metric_units(doc)
     assert units == {"ColdStart": "Count", "ScriptFetchSeconds": "Seconds", "JvmStartSeconds": "Seconds",
                      "SessionSeconds": "Seconds", "ScriptSeconds": "Seconds", "CleanupSeconds": "Seconds",
-                     "CommitConflicts": "Count", "DurationSeconds": "Seconds", "Succeeded": "Count", "Failed": "Count"}
+                     "CommitConflicts": "Count", "HandedOff": "Count", "DurationSeconds": "Seconds",
+                     "Succeeded": "Count", "Failed": "Count"}
     assert units == {k: v for k, v in metrics.METRICS.items()}
     assert doc["ColdStart"] == [1.0] and doc["Succeeded"] == [1.0] and doc["Failed"] == [0.0]
-    assert doc["CommitConflicts"] == [0.0] and doc["JvmStartSeconds"] == [1.25]
+    assert doc["CommitConflicts"] == [0.0] and doc["JvmStartSeconds"] == [1.25] and doc["HandedOff"] == [0.0]
     for name in ("ScriptFetchSeconds", "SessionSeconds", "ScriptSeconds", "CleanupSeconds", "DurationSeconds"):
         assert len(doc[name]) == 1 and 0 <= doc[name][0] < 5, name
     assert doc["DurationSeconds"][0] >= doc["ScriptSeconds"][0]
