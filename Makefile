@@ -30,6 +30,7 @@ help:
 	@echo "make snapshot-update          - rewrite test/golden after an intended infrastructure change"
 	@echo "make runtime FRAMEWORK=X      - install the pinned local Spark runtime (X = DELTA, HUDI or ICEBERG)"
 	@echo "make invoke FRAMEWORK=X SCRIPT=path EVENT=file.json - run a script as Lambda would, locally"
+	@echo "make submit FRAMEWORK=X SCRIPT=path EVENT=file.json WORKERS=2 - spark-submit it on a local Spark standalone cluster"
 	@echo "make e2e                      - cold + warm invocations of all three table formats in Lambda's sandbox"
 	@echo "make bench [BENCH_ARGS=--quick] - side by side: this function cold/warm, spark-submit, delta-rs/pyiceberg (reported, not asserted)"
 
@@ -148,6 +149,7 @@ bench: e2e-prereqs $(BENCH_VENV)/.stamp
 	  $(if $(BENCH_FRAMEWORKS),--frameworks "$(BENCH_FRAMEWORKS)") $(if $(BENCH_SIZES),--sizes "$(BENCH_SIZES)") $(BENCH_ARGS)
 
 # The local Lambda runner's make fragments (locallambda/): runtime, runtime-all, sandbox-shell, e2e-tools, e2e-prereqs,
-# invoke.
+# invoke, submit.
 include locallambda/runtime.mk
 include locallambda/invoke.mk
+include locallambda/submit.mk
