@@ -27,7 +27,8 @@ CACHE = os.path.join(h.ROOT, ".cache", "bench")
 BENCH_PY = os.path.join(h.ROOT, ".venv-bench", "bin", "python")
 PEER = os.path.join(h.ROOT, "locallambda", "bench_peer.py")
 WAREHOUSE = f"s3://{h.BUCKET}/tables"
-MEMORY = 3008
+MEMORY = 3008  # the construct's DefaultMemorySizeMiB (constructs/sparklambda/props.go)
+DEFAULT_TIMEOUT_S = 600  # the construct's DefaultTimeoutSeconds
 EMF_PHASES = ("JvmStartSeconds", "SessionSeconds", "ScriptSeconds", "DurationSeconds")
 
 
@@ -289,6 +290,20 @@ def main():
               f"B spark-submit {max(filter(None, r['peak_submit']), default=None)}, C peer process "
               f"{r['peak_peer'] if fw != 'HUDI' else 'n/a'}")
         lines.append(bl.summary_line(bl.summary(fw, s, cold, warm, sub, peer)))
+    if "small" in sizes and "10mb" in sizes:
+        # What the EMR Serverless routing threshold (RouteLargeInputsTo's ThresholdMiB) rests on: the measured
+        # function memory is the construct's default (DefaultMemorySizeMiB), so its default timeout applies.
+        print(f"--- routing: the input at which a cold invocation of the default function ({MEMORY} MiB) would reach "
+              f"half its {DEFAULT_TIMEOUT_S} s timeout, projected linearly from the small and 10 MB medians")
+        small_b, big_b = os.path.getsize(inputs["small"][1]), os.path.getsize(inputs["10mb"][1])
+        for fw in frameworks:
+            small, big = res[(fw, "small")], res[(fw, "10mb")]
+            b = bl.projected_input_bytes(small_b, bl.median(small["warm"]), big_b, bl.median(big["warm"]),
+                                         bl.median(big["cold"]), DEFAULT_TIMEOUT_S / 2)
+            per_mib = (None if None in (bl.median(small["warm"]), bl.median(big["warm"])) else
+                       (bl.median(big["warm"]) - bl.median(small["warm"])) / ((big_b - small_b) / 2 ** 20))
+            print(f"{fw}: {'n/a' if per_mib is None else f'{per_mib:.2f} s'} per MiB of input beyond the fixed "
+                  f"cost; half the timeout at {'n/a' if b is None else f'~{b // 2 ** 20:,} MiB'}")
     if mem:
         print("--- A, 10 MB input, one cold invocation per function memory: seconds, peak memory")
         for (fw, m), (sec, peak) in mem.items():

@@ -65,5 +65,19 @@ def summary(fmt, size, cold_s, warm_s, submit_s, peer_s):
             "cold_over_submit": ratio(cold_s, submit_s)}
 
 
+def projected_input_bytes(small_bytes, small_warm_s, big_bytes, big_warm_s, big_cold_s, budget_s):
+    """The input size (bytes) at which a cold invocation would reach budget_s seconds, projected linearly from two
+    measured sizes: the seconds per byte are the warm difference between the big and the small input (the fixed
+    cost of a warm run cancels out), added to the big input's cold time (JVM, session and the format's first run).
+    None when a figure is missing or the big input was not slower. Linear is an assumption that holds while the input
+    fits the function's memory and /tmp: beyond it Spark spills, and time grows faster."""
+    if None in (small_bytes, small_warm_s, big_bytes, big_warm_s, big_cold_s) or big_bytes <= small_bytes:
+        return None
+    per_byte = (big_warm_s - small_warm_s) / (big_bytes - small_bytes)
+    if per_byte <= 0:
+        return None
+    return max(0, int(big_bytes + (budget_s - big_cold_s) / per_byte))
+
+
 def summary_line(d):
     return "bench-summary: " + json.dumps(d)

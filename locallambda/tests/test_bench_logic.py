@@ -59,3 +59,25 @@ def test_emf_values_are_summed_lists_or_plain_properties():
     doc = {"_aws": {}, "JvmStartSeconds": [2.813], "ScriptSeconds": [1.5, 2.0], "spark_startup_s": 4.708}
     assert bl.emf_value(doc, "JvmStartSeconds") == 2.813 and bl.emf_value(doc, "ScriptSeconds") == 3.5
     assert bl.emf_value(doc, "spark_startup_s") == 4.708 and bl.emf_value(doc, "SessionSeconds") is None
+
+
+def test_the_projected_input_rests_on_the_warm_difference_and_the_cold_time():
+    mib = 2 ** 20
+    # 1 s more warm for 10 MiB more input: 0.1 s per MiB; 20 s cold at 10 MiB leaves 280 s of a 300 s budget.
+    assert bl.projected_input_bytes(0, 2.0, 10 * mib, 3.0, 20.0, 300) == 10 * mib + 2800 * mib
+    # a cold time already above the budget: nothing larger fits
+    assert bl.projected_input_bytes(0, 2.0, 10 * mib, 3.0, 400.0, 300) == 0
+    # not slower with more input, or a figure missing: no projection rather than a made-up one
+    assert bl.projected_input_bytes(0, 3.0, 10 * mib, 3.0, 20.0, 300) is None
+    assert bl.projected_input_bytes(0, None, 10 * mib, 3.0, 20.0, 300) is None
+
+
+def test_the_bench_function_is_the_constructs_default():
+    """The routing projection applies the construct's default timeout to a function of its default memory."""
+    import re
+    import bench
+
+    with open(os.path.join(HERE, "..", "..", "constructs", "sparklambda", "props.go")) as f:
+        props = f.read()
+    assert int(re.search(r"DefaultMemorySizeMiB = (\d+)", props).group(1)) == bench.MEMORY
+    assert int(re.search(r"DefaultTimeoutSeconds = (\d+)", props).group(1)) == bench.DEFAULT_TIMEOUT_S
