@@ -169,6 +169,8 @@ class LambdaFunction:
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(self.memory),
             "AWS_LAMBDA_FUNCTION_TIMEOUT": str(self.timeout),
             "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+            # what Lambda sets for an on-demand environment ("provisioned-concurrency" for a provisioned one)
+            "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
             # the base image's packages, then the framework's own (the runtime's pylib-<FW>, as in the image)
             "PYTHONPATH": ":".join(p for p in (LAMBDA_BASE, env.get("PYTHONPATH", "")) if p),
             "PYTHONUNBUFFERED": "1",

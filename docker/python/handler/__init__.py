@@ -44,7 +44,7 @@ import types
 
 from sparklambda import conflicts
 
-from . import commit_retry, config, events, isolation, metrics, response, routing
+from . import commit_retry, config, events, isolation, metrics, response, routing, warmup
 from .errors import (CommitConflictError, ConfigurationError, EventError, HandlerError, HandOffError,  # noqa: F401
                      ResponseTooLargeError, ScriptExitError, ScriptFailedError, ScriptNotFoundError, ScriptSyntaxError,
                      ScriptUnreadableError, SparkDriverDiedError, SparkStartError)
@@ -129,6 +129,7 @@ def _handle(event, context, record):
     key = config.require_env("SPARK_LAMBDA_SCRIPT_KEY", "set it to the S3 key of the PySpark script in SPARK_LAMBDA_SCRIPT_BUCKET")
     config.framework()
     config.coordination()
+    warmup.enabled()  # a bad SPARK_LAMBDA_INIT_WARMUP fails every invocation with its fix
     min_free_pct = config.tmp_min_free_pct()
     max_retries = config.conflict_retries()
     event_json = events.serialize(event)
@@ -223,14 +224,34 @@ def _hand_off(route, decision, event, event_json, context, script_uri, record, s
     return out
 
 
+def _warm_up(root):
+    """The init phase's warm-up of the function's table format (handler.warmup), then its shuffle files removed as
+    after an invocation."""
+    out = warmup.run(root, config.framework(), isolation)
+    isolation.reclaim_tmp(root._sc, config.tmp_min_free_pct())
+    return out
+
+
+def _init_warm_up():
+    try:
+        return warmup.enabled()
+    except ConfigurationError as e:  # reported by every invocation (_handle), never fails the init phase itself
+        logger.error("%s", e)
+        return False
+
+
 # Init phase: start the JVM in the background so the (up to 10 s) init phase is not blocked and the first
-# invocation only waits for the rest; nothing to start when the function is not configured.
+# invocation only waits for the rest; nothing to start when the function is not configured. Where the init phase has
+# the time (provisioned concurrency, handler.warmup), start it in the init phase itself and warm the table format up.
 if (os.environ.get("SPARK_LAMBDA_SCRIPT_BUCKET") and os.environ.get("SPARK_LAMBDA_SCRIPT_KEY")
         and os.environ.get("SPARK_LAMBDA_PRESTART", "1") != "0"):
     try:
-        _spark.start_in_background()
+        if _init_warm_up():
+            _spark.start_and_warm_up(_warm_up)
+        else:
+            _spark.start_in_background()
     except Exception:  # never fail the init phase here; the first invocation starts Spark itself
-        logger.warning("could not start Spark in the background:\n%s", traceback.format_exc())
+        logger.warning("could not start Spark in the init phase:\n%s", traceback.format_exc())
 # Also during init (after the JVM's launch has begun): the metrics library, so no invocation pays for its import.
 if metrics.enabled():
     metrics.preload()

@@ -44,6 +44,9 @@ class SparkRuntime:
         self.jvm_launched_at = None  # wall-clock time the running JVM's launch began
         self.jvm_start_s = None  # the running JVM's launch: process start to Py4J gateway ready
         self.jvm_start_unreported = False  # True until an invocation has taken jvm_start_s for its metrics
+        # The init phase's warm-up of the table format (handler.warmup): None when it did not run, else {"ok",
+        # "seconds", "rows"} or {"ok": False, "error"}
+        self.init_warmup = None
 
     # --- health ------------------------------------------------------------------------------------------------
     def _answers(self):
@@ -236,6 +239,24 @@ class SparkRuntime:
         self.prestart = threading.Thread(target=run, name="spark-prestart", daemon=True)
         self.prestart.start()
 
+    def start_and_warm_up(self, warm_up):
+        """The init phase's synchronous start (handler.warmup): the JVM and the SparkContext, then warm_up(root).
+        A failure is logged and kept in init_warmup, never raised: the first invocation then runs as after any cold
+        start (and starts Spark itself when it is not running)."""
+        with self.lock:
+            try:
+                self._start(phase="init")
+            except BaseException as e:
+                self.init_warmup = {"ok": False, "error": f"Spark did not start: {type(e).__name__}: {e}"[:1000]}
+                return
+            try:
+                self.init_warmup = {"ok": True, **warm_up(self.root)}
+                logger.info("init phase: the table format warmed up in %.1fs", self.init_warmup["seconds"])
+            except Exception as e:
+                logger.warning("init phase: the table format's warm-up failed (the first invocation runs without "
+                               "it):\n%s", traceback.format_exc())
+                self.init_warmup = {"ok": False, "error": f"{type(e).__name__}: {e}"[:1000]}
+
     def take_jvm_start(self):
         """The running JVM's launch seconds for the first invocation that uses it (then None): each JVM launch is
         counted once in the metrics, by the invocation that started it or waited for (or found) it."""
@@ -258,4 +279,5 @@ class SparkRuntime:
                                   else round(invocation_started_at - self.jvm_launched_at, 3)),
             "startup_s": self.startup_s,
             "heap_mib": self.heap_mib,
+            "init_warmup": self.init_warmup,
         }
