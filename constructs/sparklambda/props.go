@@ -123,8 +123,10 @@ type SparkLambdaProps struct {
 	//
 	// Why: Lambda caps the init phase of an on-demand environment at 10 s, while it initializes provisioned
 	// environments ahead of time (AWS Lambda Developer Guide, "Lambda execution environment lifecycle" and
-	// "Configuring provisioned concurrency"); the image starts the Spark JVM during init (SPARK_LAMBDA_PRESTART), so
-	// with provisioned concurrency the JVM and table-format warm-up are done before the first event arrives.
+	// "Configuring provisioned concurrency"); in a provisioned environment (AWS_LAMBDA_INITIALIZATION_TYPE
+	// "provisioned-concurrency") the image's handler starts the Spark JVM in the init phase and warms the table
+	// format up on a throwaway /tmp table (SPARK_LAMBDA_INIT_WARMUP, default auto), so both are done before the first
+	// event arrives; such an init may take up to the function's timeout, at least 130 s.
 	// Provisioned environments are billed while idle. Lambda also requires the account's unreserved concurrency to
 	// stay at 100 or more after provisioning, which is checked at deploy time, not here.
 	ProvisionedConcurrency *int
