@@ -32,7 +32,7 @@ help:
 	@echo "make invoke FRAMEWORK=X SCRIPT=path EVENT=file.json - run a script as Lambda would, locally"
 	@echo "make submit FRAMEWORK=X SCRIPT=path EVENT=file.json WORKERS=2 - spark-submit it on a local Spark standalone cluster"
 	@echo "make e2e                      - cold + warm invocations of all three table formats in Lambda's sandbox"
-	@echo "make bench [BENCH_ARGS=--quick] - side by side: this function cold/warm, spark-submit, delta-rs/pyiceberg (reported, not asserted)"
+	@echo "make bench [BENCH_ARGS=--quick|--profile|--jvm-variants] - side by side: this function cold/warm, spark-submit, delta-rs/pyiceberg (reported, not asserted)"
 
 # --- CDK CLI (pinned in package-lock.json) ---------------------------------------------------------------------
 $(CDK): package.json package-lock.json
@@ -133,7 +133,9 @@ test: vet static-checks test-unit test-go cfn-lint checkov test-runtime e2e
 # One side-by-side measurement, reported and never asserted (locallambda/bench.py; README "Benchmark"): the sample
 # job through this function (cold, warm), a new spark-submit per run and the no-JVM peer (delta-rs, pyiceberg), per
 # format and input size, interleaved, medians of BENCH_RUNS; the last lines are `bench-summary: {...}`.
-# BENCH_ARGS=--quick: 1 run, small input, one format (for development).
+# BENCH_ARGS=--quick: 1 run, small input, one format (for development); --profile: where warm invocations spend their
+# time, from Spark's event log; --jvm-variants: the driver's GC/JIT flags and heap share side by side (bench-jvm:,
+# bench-heap: lines).
 BENCH_VENV := .venv-bench
 # BENCH_RUNS (default 3), BENCH_FRAMEWORKS (default HUDI,DELTA,ICEBERG), BENCH_SIZES (default small,10mb): bench.py's
 # --runs, --frameworks, --sizes.

@@ -86,12 +86,12 @@ def event(path, table):
             "database": "bench"}
 
 
-def run_function(fw, env, name, events, memory=MEMORY):
-    """A: one new execution environment serving `events`. Returns (runs, peak MiB): runs[i] = {"seconds" (the first:
-    from the environment's launch, init included), "ok", "emf", "error"}."""
+def run_function(fw, env, name, events, memory=MEMORY, cpus=None):
+    """A: one new execution environment serving `events` (on the first `cpus` CPUs; None: all). Returns (runs, peak
+    MiB): runs[i] = {"seconds" (the first: from the environment's launch, init included), "ok", "emf", "error"}."""
     runs = []
     t0 = time.monotonic()
-    with h.LambdaFunction(fw, env, LOG_DIR, memory=memory, name=name) as fn:
+    with h.LambdaFunction(fw, env, LOG_DIR, memory=memory, name=name, cpus=cpus) as fn:
         for e in events:
             r = fn.invoke(e)
             runs.append({"seconds": round(time.monotonic() - t0 if not runs else r.seconds, 3), "ok": not r.failed,
@@ -189,6 +189,155 @@ class Peer:
             return report_peak(f.read())
 
 
+# --jvm-variants: the driver JVM's GC and JIT flags (docker/spark-class's SPARK_LAMBDA_DRIVER_JVM_FLAGS, which
+# replaces the image's choice), measured on A alone, cold and warm, on 1 CPU at the construct's minimum memory and on
+# 2 CPUs at its default (Lambda gives 1 vCPU per 1,769 MiB). "jvm-ergonomics" is no flag: the JVM picks G1 on 2+ CPUs
+# and Serial on 1 (a machine with fewer than 2 CPUs is not "server class").
+JVM_VARIANTS = {
+    "jvm-ergonomics": "",
+    "serial-gc": "-XX:+UseSerialGC",
+    "c1-only": "-XX:TieredStopAtLevel=1",
+    "serial-gc+c1-only": "-XX:+UseSerialGC -XX:TieredStopAtLevel=1",
+}
+CPU_SHAPES = ((1, 2048), (2, MEMORY))  # (CPUs, function memory MiB)
+JVM_WARM_RUNS = 3  # warm invocations per environment after its cold one
+# ... and the driver heap's share of the function memory (docker/spark-class: 65% unless SPARK_LAMBDA_DRIVER_HEAP_MB),
+# on the 10 MB input at the construct's minimum memory, where the rest (Python, metaspace, code cache, threads,
+# direct buffers, and the sandbox's /tmp tmpfs) is tightest: a share too large is killed by the memory limit, one
+# too small runs out of heap.
+HEAP_SHARES = (0.5, 0.65, 0.8)
+HEAP_MEMORY = 2048
+
+
+def jvm_variants(args, frameworks):
+    """The --jvm-variants measurement: per format, CPU shape and variant, interleaved, `args.runs` environments of one
+    cold and JVM_WARM_RUNS warm upserts of the small input into the variant's own seeded table. Prints medians and one
+    `bench-jvm: {...}` line each; returns the exit status."""
+    per_env = 1 + JVM_WARM_RUNS
+    inputs = make_inputs(["small"], 1 + args.runs * per_env)["small"]
+    big = make_inputs(["10mb"], 1 + args.runs)["10mb"]
+    log(f"JVM flag variants {list(JVM_VARIANTS)} on {frameworks}, CPUs/memory {CPU_SHAPES}, {args.runs} run(s) of "
+        f"1 cold + {JVM_WARM_RUNS} warm; logs: {LOG_DIR}")
+    keys = [(fw, c, m, v) for fw in frameworks for c, m in CPU_SHAPES for v in JVM_VARIANTS]
+    res = {k: {"cold": [], "warm": [], "jvm": []} for k in keys}
+    heap = {}  # (format, share): cold seconds, peaks, errors (an error here is a finding, not a bench failure)
+    failed = False
+    with h.AwsServer(LOG_DIR) as server:
+        h.prepare_bucket(server, h.SAMPLE_SCRIPT, data_paths=inputs + big)
+        envs = {fw: h.function_env(fw, server) for fw in frameworks}
+        table = {k: f"jvm_{k[1]}cpu_{k[3].replace('-', '_').replace('+', '_')}" for k in keys}
+        heap_table = {share: f"heap_{round(share * 100)}" for share in HEAP_SHARES}
+        for fw in frameworks:
+            log(f"{fw}: seeding {len(keys) // len(frameworks) + len(HEAP_SHARES)} tables (untimed)")
+            runs, _ = run_function(fw, envs[fw], f"seed-jvm-{fw.lower()}",
+                                   [event(inputs[0], table[k]) for k in keys if k[0] == fw] +
+                                   [event(big[0], t) for t in heap_table.values()])
+            failed |= not all(r["ok"] for r in runs)
+        for run in range(args.runs):
+            for k in keys:
+                fw, cpus, mem, variant = k
+                first = 1 + run * per_env
+                env = {**envs[fw], "SPARK_LAMBDA_DRIVER_JVM_FLAGS": JVM_VARIANTS[variant]}
+                runs, _ = run_function(fw, env, f"jvm-{fw.lower()}-{cpus}cpu-{variant}-r{run + 1}",
+                                       [event(inputs[first + i], table[k]) for i in range(per_env)], memory=mem,
+                                       cpus=cpus)
+                failed |= not all(r["ok"] for r in runs)
+                r = res[k]
+                if runs[0]["ok"]:
+                    r["cold"].append(runs[0]["seconds"])
+                    r["jvm"].append(bl.emf_value(runs[0].get("emf", {}), "JvmStartSeconds"))
+                r["warm"] += [x["seconds"] for x in runs[1:] if x["ok"]]
+                log(f"{fw} {cpus} CPU(s) {variant} run {run + 1}: cold {fmt_s(runs[0]['seconds'])}, warm "
+                    f"{[x['seconds'] for x in runs[1:]]}")
+            for fw in frameworks:
+                for share in HEAP_SHARES:
+                    heap_mib = int(HEAP_MEMORY * share)
+                    env = {**envs[fw], "SPARK_LAMBDA_DRIVER_HEAP_MB": str(heap_mib)}
+                    runs, peak = run_function(fw, env, f"heap-{fw.lower()}-{round(share * 100)}-r{run + 1}",
+                                              [event(big[1 + run], heap_table[share])], memory=HEAP_MEMORY)
+                    r = heap.setdefault((fw, share), {"cold": [], "peak": [], "errors": []})
+                    if runs[0]["ok"]:
+                        r["cold"].append(runs[0]["seconds"])
+                    else:
+                        r["errors"].append(runs[0]["error"][:200])
+                    r["peak"].append(peak)
+                    log(f"{fw} heap {heap_mib} MiB of {HEAP_MEMORY} run {run + 1}: "
+                        f"{fmt_s(runs[0]['seconds']) if runs[0]['ok'] else runs[0]['error'][:200]}, peak {peak} MiB")
+    print("\n--- JVM flag variants (SPARK_LAMBDA_DRIVER_JVM_FLAGS): medians, small input (reported, not asserted)")
+    for k in keys:
+        fw, cpus, mem, variant = k
+        r = res[k]
+        line = {"format": fw, "cpus": cpus, "memory_mib": mem, "variant": variant, "flags": JVM_VARIANTS[variant],
+                "cold_s": bl.median(r["cold"]), "warm_s": bl.median(r["warm"]),
+                "jvm_start_s": bl.median(r["jvm"])}
+        print("bench-jvm: " + json.dumps(line))
+    print(f"--- driver heap share of {HEAP_MEMORY} MiB, 10 MB input, cold: medians, peak memory (the sandbox's /tmp "
+          f"tmpfs included), failures")
+    for (fw, share), r in heap.items():
+        line = {"format": fw, "memory_mib": HEAP_MEMORY, "heap_share": share, "heap_mib": int(HEAP_MEMORY * share),
+                "cold_s": bl.median(r["cold"]), "peak_mib": max(filter(None, r["peak"]), default=None),
+                "failed": len(r["errors"]), "errors": r["errors"]}
+        print("bench-heap: " + json.dumps(line))
+    return 1 if failed else 0
+
+
+def jvm_event_log(name):
+    """The Spark event log of the JVM in the running sandbox of function `name` (read as root through /proc/<pid>/root:
+    the sandbox's /tmp is its own tmpfs), or ""."""
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                argv0 = f.read().split(b"\0")[0]
+            with open(f"/proc/{pid}/environ", "rb") as f:
+                env = f.read().split(b"\0")
+        except OSError:
+            continue
+        if argv0.endswith(b"/java") and f"AWS_LAMBDA_FUNCTION_NAME={name}".encode() in env:
+            tmp = f"/proc/{pid}/root/tmp"
+            logs = [e for e in os.listdir(tmp) if e.startswith(("local-", "app-"))]
+            if logs:
+                with open(os.path.join(tmp, sorted(logs)[-1]), errors="replace") as f:
+                    return f.read()
+    return ""
+
+
+# --profile: Spark's event log, written to the sandbox's /tmp (a local file is flushed at each job and stage end).
+PROFILE_SUBMIT_ARGS = "--conf spark.eventLog.enabled=true --conf spark.eventLog.dir=file:/tmp pyspark-shell"
+
+
+def profile_mode(frameworks, sizes):
+    """--profile: per format and size, one environment of a cold and two warm upserts with Spark's event log on;
+    prints, per invocation, its seconds inside Spark jobs and outside them and its longest jobs. Returns the exit
+    status. The event log costs a little itself: read the split, not the totals."""
+    inputs = make_inputs(sizes, 4)
+    failed = False
+    with h.AwsServer(LOG_DIR) as server:
+        h.prepare_bucket(server, h.SAMPLE_SCRIPT, data_paths=[p for s in sizes for p in inputs[s]])
+        for fw in frameworks:
+            env = {**h.function_env(fw, server), "PYSPARK_SUBMIT_ARGS": PROFILE_SUBMIT_ARGS}
+            for s in sizes:
+                name = f"profile-{fw.lower()}-{s}"
+                windows = []
+                with h.LambdaFunction(fw, env, LOG_DIR, name=name) as fn:
+                    fn.invoke(event(inputs[s][0], f"profile_{s}"))  # seed (cold), untimed
+                    for k in (1, 2, 3):
+                        t0 = time.time()
+                        r = fn.invoke(event(inputs[s][k], f"profile_{s}"))
+                        windows.append((int(t0 * 1000), int(time.time() * 1000), r))
+                        failed |= r.failed
+                    events = bl.spark_events(jvm_event_log(name))
+                print(f"\n--- profile {fw} {s} ({len(events)} events; the table seeded by a cold run first)")
+                for k, (a, b, r) in enumerate(windows, 1):
+                    p = bl.profile(events, a, b)
+                    print(f"warm {k}: {p['window_s']} s: in Spark jobs {p['in_jobs_s']} s ({len(p['jobs'])} jobs, "
+                          f"{sum(j['tasks'] for j in p['jobs'])} tasks), outside jobs {p['outside_jobs_s']} s"
+                          f"{' FAILED: ' + str(r.error_message)[:300] if r.failed else ''}")
+                    for j in sorted(p["jobs"], key=lambda j: -j["seconds"])[:10]:
+                        print(f"  {j['seconds']:7.3f} s  {j['stages']} stage(s) {j['tasks']:4d} task(s)  "
+                              f"{j['what'][:110]}")
+    return 1 if failed else 0
+
+
 def fmt_s(v):
     return "n/a" if v is None else f"{v:.2f} s"
 
@@ -202,6 +351,10 @@ def main():
     ap.add_argument("--sizes", default=os.environ.get("BENCH_SIZES") or "small,10mb")
     ap.add_argument("--quick", action="store_true", help="1 run, small input only, one format (the first given, "
                                                          "DELTA by default)")
+    ap.add_argument("--jvm-variants", action="store_true",
+                    help="instead: the driver's GC/JIT flag variants, A only, cold and warm, on 1 and 2 CPUs")
+    ap.add_argument("--profile", action="store_true",
+                    help="instead: where warm invocations spend their time, from Spark's event log")
     ap.add_argument("--log-dir", default=os.path.join(CACHE, "logs"), help="emptied first (default .cache/bench/logs)")
     args = ap.parse_args()
     given = args.frameworks is not None
@@ -218,6 +371,10 @@ def main():
     shutil.rmtree(LOG_DIR, ignore_errors=True)  # the function logs are appended to and parsed for EMF documents
     os.makedirs(LOG_DIR)
     world_readable(CACHE)
+    if args.jvm_variants:
+        return jvm_variants(args, frameworks)
+    if args.profile:
+        return profile_mode(frameworks, sizes)
     inputs = make_inputs(sizes, args.runs + 1 + len(mem_sizes))
     log(f"formats {frameworks}, sizes {sizes}, {args.runs} run(s), function memory {MEMORY} MiB; logs: {LOG_DIR}")
 

@@ -81,3 +81,56 @@ def projected_input_bytes(small_bytes, small_warm_s, big_bytes, big_warm_s, big_
 
 def summary_line(d):
     return "bench-summary: " + json.dumps(d)
+
+
+def spark_events(text):
+    """The events of a Spark event log (JSON lines; a torn last line of an in-progress log is skipped)."""
+    out = []
+    for line in text.splitlines():
+        try:
+            out.append(json.loads(line))
+        except ValueError:
+            pass
+    return out
+
+
+def profile(events, start_ms, end_ms):
+    """Where one invocation's time went, from the Spark event log of its JVM: the Spark jobs that started in the
+    window [start_ms, end_ms] (epoch ms) with their description, duration, stages and tasks, and the seconds inside
+    jobs (their union, so concurrent jobs count once) against the window's length; the rest is driver-side work
+    outside jobs (planning, the table format's log and metadata reads, listing, the commit, Python). Returns
+    {"window_s", "in_jobs_s", "outside_jobs_s", "jobs": [{"id", "what", "seconds", "stages", "tasks"}]}."""
+    stages = {}
+    for e in events:
+        if e.get("Event") == "SparkListenerStageCompleted":
+            info = e.get("Stage Info", {})
+            stages[info.get("Stage ID")] = info.get("Number of Tasks", 0)
+    jobs, ends = {}, {}
+    for e in events:
+        kind = e.get("Event")
+        if kind == "SparkListenerJobStart" and start_ms <= e.get("Submission Time", -1) <= end_ms:
+            props = e.get("Properties") or {}
+            what = props.get("spark.job.description") or props.get("callSite.short") or ""
+            ran = [s for s in e.get("Stage IDs", []) if s in stages]  # skipped stages never complete
+            jobs[e["Job ID"]] = {"id": e["Job ID"], "what": what, "start": e["Submission Time"],
+                                 "stages": len(ran), "tasks": sum(stages[s] for s in ran)}
+        elif kind == "SparkListenerJobEnd":
+            ends[e.get("Job ID")] = e.get("Completion Time")
+    spans = []
+    for j in jobs.values():
+        start, end = j.pop("start"), ends.get(j["id"]) or end_ms  # a job still running at the window's end: cut there
+        j["seconds"] = round((end - start) / 1000, 3)
+        spans.append((start, end))
+    busy, cur = 0.0, None
+    for a, b in sorted(spans):
+        if cur is None or a > cur[1]:
+            if cur:
+                busy += cur[1] - cur[0]
+            cur = [a, b]
+        else:
+            cur[1] = max(cur[1], b)
+    if cur:
+        busy += cur[1] - cur[0]
+    window = (end_ms - start_ms) / 1000
+    return {"window_s": round(window, 3), "in_jobs_s": round(busy / 1000, 3),
+            "outside_jobs_s": round(window - busy / 1000, 3), "jobs": sorted(jobs.values(), key=lambda j: j["id"])}

@@ -146,8 +146,11 @@ class LambdaFunction:
     """One execution environment: RIE + awslambdaric + the handler in the Lambda sandbox; invoke() posts events."""
 
     def __init__(self, framework, function_env, log_dir, memory=3008, tmp_size=1024, timeout=900,
-                 name="spark-e2e"):
+                 name="spark-e2e", cpus=None):
+        """cpus: pin the environment (RIE, Python, the JVM) to the first `cpus` CPUs with taskset, as a Lambda
+        function of that many vCPUs (1 vCPU at 1,769 MiB, AWS Lambda Developer Guide "Configure memory"); None: all."""
         self.framework = framework
+        self.cpus = cpus
         self.function_env = dict(function_env)
         self.memory = memory
         self.tmp_size = tmp_size
@@ -188,7 +191,8 @@ class LambdaFunction:
         self.task_root = env["RUNTIME_TASK_ROOT"]
         if not os.path.isfile(os.path.join(self.task_root, "handler", "__init__.py")):
             raise RuntimeError(f"the runtime's task root {self.task_root} has no handler package: run 'make runtime'")
-        cmd = ["bash", SANDBOX, "--memory", str(self.memory), "--tmp-size", str(self.tmp_size),
+        pin = ["taskset", "-c", f"0-{self.cpus - 1}"] if self.cpus else []
+        cmd = [*pin, "bash", SANDBOX, "--memory", str(self.memory), "--tmp-size", str(self.tmp_size),
                "--task-root", self.task_root, "--",
                RIE, "--log-level", "info",
                "--runtime-interface-emulator-address", f"127.0.0.1:{self.port}",

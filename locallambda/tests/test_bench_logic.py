@@ -81,3 +81,25 @@ def test_the_bench_function_is_the_constructs_default():
         props = f.read()
     assert int(re.search(r"DefaultMemorySizeMiB = (\d+)", props).group(1)) == bench.MEMORY
     assert int(re.search(r"DefaultTimeoutSeconds = (\d+)", props).group(1)) == bench.DEFAULT_TIMEOUT_S
+
+
+def test_profile_counts_jobs_in_the_window_once_and_the_rest_as_driver_time():
+    def job(i, start, end, stages, desc=None):
+        props = {"callSite.short": f"call {i}"}
+        if desc:
+            props["spark.job.description"] = desc
+        return [{"Event": "SparkListenerJobStart", "Job ID": i, "Submission Time": start, "Stage IDs": stages,
+                 "Properties": props},
+                {"Event": "SparkListenerJobEnd", "Job ID": i, "Completion Time": end}]
+    events = [*job(0, 500, 900, [0]),  # before the window: another invocation's
+              *job(1, 1000, 1500, [1, 2], "Delta: Compute snapshot"), *job(2, 1200, 1800, [3]),  # overlapping
+              *job(3, 2500, 2600, [4]),
+              {"Event": "SparkListenerStageCompleted", "Stage Info": {"Stage ID": 1, "Number of Tasks": 50}},
+              {"Event": "SparkListenerStageCompleted", "Stage Info": {"Stage ID": 3, "Number of Tasks": 4}},
+              {"Event": "SparkListenerStageCompleted", "Stage Info": {"Stage ID": 4, "Number of Tasks": 1}}]
+    text = "\n".join(json.dumps(e) for e in events) + '\n{"Event": "SparkListenerJobStart", "Job'  # torn last line
+    p = bl.profile(bl.spark_events(text), 1000, 3000)
+    assert [j["id"] for j in p["jobs"]] == [1, 2, 3]
+    assert p["jobs"][0] == {"id": 1, "what": "Delta: Compute snapshot", "stages": 1, "tasks": 50, "seconds": 0.5}
+    assert p["jobs"][1]["what"] == "call 2" and p["jobs"][1]["tasks"] == 4
+    assert p["window_s"] == 2.0 and p["in_jobs_s"] == 0.9 and p["outside_jobs_s"] == 1.1  # 1000-1800 + 2500-2600
