@@ -256,8 +256,8 @@ func TestEmrServerless(t *testing.T) {
 			t.Errorf("%s = %s, want the s3:// URL of a zip asset", sparklambda.EnvEmrPyFiles, pyFiles)
 		}
 		other := environment(cdktest.PropertiesOfType(tpl, "AWS::Lambda::Function")[functionID(t, tpl, "IcebergFunction")])
-		if other[sparklambda.EnvEmrThresholdBytes] != "1073741824" {
-			t.Errorf("default threshold = %v bytes, want 1024 MiB", other[sparklambda.EnvEmrThresholdBytes])
+		if other[sparklambda.EnvEmrThresholdBytes] != "268435456" {
+			t.Errorf("default threshold = %v bytes, want 256 MiB (DefaultEmrThresholdMiB)", other[sparklambda.EnvEmrThresholdBytes])
 		}
 	})
 

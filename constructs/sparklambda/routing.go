@@ -32,11 +32,14 @@ import (
 
 const (
 	// DefaultEmrThresholdMiB is the default size, in MiB, of an event's S3 inputs above which the handler hands the
-	// event to EMR Serverless: 1,024 MiB. It is a placeholder to be justified by `make bench` (README, "Benchmark"):
-	// measured on this project's machines, 10 MB runs in seconds in a warm function, and the largest input a
-	// function of DefaultMemorySizeMiB and DefaultTimeoutSeconds still finishes is what the threshold should sit
-	// below.
-	DefaultEmrThresholdMiB = 1024
+	// event to EMR Serverless: 256 MiB. It rests on `make bench` (README, "Benchmark", 2026-12-06, 2 cores): a cold
+	// invocation of a function of DefaultMemorySizeMiB costs a fixed part (JVM, session, the format's first run) plus,
+	// per MiB of input, the warm difference between the 10 MB and the small input; projected linearly, it reaches half
+	// of DefaultTimeoutSeconds at ~284 MiB for Hudi (0.98 s per MiB), ~811 MiB for Delta (0.35 s) and ~955 MiB for
+	// Iceberg (0.30 s). 256 MiB stays below the lowest of these, so that one default is safe for every format with
+	// the timeout's other half as margin for what the linear projection misses (spills, skew, a slower S3). A Delta
+	// or Iceberg function may raise it; a function with more memory or a longer timeout may raise it further.
+	DefaultEmrThresholdMiB = 256
 	// MinEmrThresholdMiB is the smallest threshold accepted, in MiB.
 	MinEmrThresholdMiB = 1
 	// DefaultEmrStagingPrefix is the start of the default staging prefix; the function's unique id and "/" follow it,
@@ -69,7 +72,7 @@ var EmrFailedStates = []string{"FAILED", "CANCELLED"}
 // EmrRoutingOptions configures RouteLargeInputsTo. Zero values mean "use the default"; nil options are all defaults.
 type EmrRoutingOptions struct {
 	// ThresholdMiB is the size, in MiB, of an event's S3 input objects (their sum) above which the handler hands the
-	// event to EMR Serverless. Default 1,024 (DefaultEmrThresholdMiB, to be justified by `make bench`); valid 1 or
+	// event to EMR Serverless. Default 256 (DefaultEmrThresholdMiB, from `make bench`'s measurements); valid 1 or
 	// more.
 	ThresholdMiB int
 	// StagingBucket is where the handler stages what a job run needs by reference (the event, the image's
