@@ -198,6 +198,43 @@ def test_driver_java_options_from_defaults_and_command_line(posix_shell, fake):
     assert p.returncode != 0 and argv == [] and b"-Xmx" in p.stderr
 
 
+def test_driver_jvm_flags_variable_replaces_the_images_choice(posix_shell, fake):
+    defaults = "spark.driver.extraJavaOptions -Da=1\n"
+    # set: its flags, after the heap and before the driver's java options (which a user sets on top of them)
+    p, argv = run(posix_shell, fake, [SUBMIT, "pyspark-shell"],
+                  {"SPARK_LAMBDA_DRIVER_JVM_FLAGS": "-XX:+UseParallelGC  -XX:TieredStopAtLevel=1"}, defaults=defaults)
+    assert p.returncode == 0, p.stderr
+    before = argv[: argv.index(SUBMIT)]
+    assert before.index("-XX:+UseParallelGC") > before.index([a for a in before if a.startswith("-Xmx")][0])
+    assert before.index("-XX:+UseParallelGC") < before.index("-XX:TieredStopAtLevel=1") < before.index("-Da=1")
+    # set and empty: no GC or JIT flag at all (the JVM's own ergonomics), whatever the image's choice is
+    p, argv = run(posix_shell, fake, [SUBMIT, "pyspark-shell"], {"SPARK_LAMBDA_DRIVER_JVM_FLAGS": ""})
+    assert p.returncode == 0, p.stderr
+    assert not [a for a in argv[: argv.index(SUBMIT)] if re.match(r"-XX:(\+Use\w+GC|TieredStopAtLevel)", a)]
+    # the heap has one source of truth, and quoted values cannot be split safely
+    for bad in ("-Xmx4g", "-Dx='a b'"):
+        p, argv = run(posix_shell, fake, [SUBMIT, "pyspark-shell"], {"SPARK_LAMBDA_DRIVER_JVM_FLAGS": bad})
+        assert p.returncode != 0 and argv == [] and b"SPARK_LAMBDA_DRIVER_JVM_FLAGS" in p.stderr, p.stderr
+
+
+@pytest.mark.parametrize("mem, expected", [
+    ("2048", ["-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"]),
+    ("3538", ["-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"]),  # 2 vCPUs: the largest measured shape
+    ("3539", []),  # more vCPUs than measured: the JVM's ergonomics
+    ("10240", []),
+    (None, []),  # outside Lambda (spark-submit, a cluster)
+])
+def test_the_images_gc_and_jit_flags_follow_the_functions_vcpus(posix_shell, fake, mem, expected):
+    p, argv = run(posix_shell, fake, [SUBMIT, "pyspark-shell"], {"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": mem} if mem else {})
+    assert p.returncode == 0, p.stderr
+    flags = [a for a in argv[: argv.index(SUBMIT)] if re.match(r"-XX:(\+Use\w+GC|TieredStopAtLevel)", a)]
+    assert flags == expected
+    # the variable replaces them, even when empty
+    p, argv = run(posix_shell, fake, [SUBMIT, "pyspark-shell"],
+                  {"SPARK_LAMBDA_DRIVER_JVM_FLAGS": "", **({"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": mem} if mem else {})})
+    assert not [a for a in argv[: argv.index(SUBMIT)] if re.match(r"-XX:(\+Use\w+GC|TieredStopAtLevel)", a)]
+
+
 def test_extra_class_path_comes_first(posix_shell, fake):
     p, argv = run(posix_shell, fake, [SUBMIT, "--driver-class-path", "/x/a.jar:/x/b.jar", "pyspark-shell"])
     assert p.returncode == 0, p.stderr
