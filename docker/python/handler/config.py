@@ -96,15 +96,34 @@ COORDINATION_PACKAGE = "com.sparklambda.coordination"  # docker/java, built into
 HUDI_CONF_DIR = "/tmp/hudi-conf"
 
 
+# Hudi write defaults for every HUDI function, coordinated or not (hudi-defaults.conf; a script's write options
+# override them per write).
+HUDI_WRITE_DEFAULTS = {
+    # Hudi's metadata table (a second Hudi table under .hoodie/metadata, written in step with every commit) indexes
+    # the file listings of large tables. On Lambda-sized tables it costs more than it saves: measured on the sample
+    # upsert (`make bench BENCH_ARGS=--profile`, 4 bucket-index file groups, moto S3), it made 62% of the S3 requests
+    # (2,622 -> 992 for four upserts without it) and warm upserts took 5.4 -> 4.2 s (1,461 rows) and 15 -> 11.8 s
+    # (10 MB). It is an index only: without it Hudi lists the table's few files itself, with the same commits,
+    # timeline and concurrency control. Hudi removes an existing metadata table when a writer runs with it off, so
+    # every writer of a table should agree: the EMR Serverless hand-off gets these same defaults; a script writing a
+    # table that other engines write with the metadata table sets hoodie.metadata.enable=true in its write options.
+    "hoodie.metadata.enable": "false",
+}
+
+
 def hudi_write_defaults(environ=None):
-    """Hudi write options for concurrent writers (hudi-defaults.conf); empty without DynamoDB coordination: optimistic
-    concurrency control with the image's DynamoDB lock provider, and failed writes cleaned lazily so that no writer
-    rolls back another writer's in-flight commit (Hudi's concurrency-control guide)."""
+    """Hudi write options (hudi-defaults.conf) of a HUDI function, empty for the other formats: HUDI_WRITE_DEFAULTS,
+    and with DynamoDB coordination the options for concurrent writers: optimistic concurrency control with the
+    image's DynamoDB lock provider, and failed writes cleaned lazily so that no writer rolls back another writer's
+    in-flight commit (Hudi's concurrency-control guide)."""
     env = os.environ if environ is None else environ
     mode, table = coordination(env)
-    if env.get("SPARK_LAMBDA_FRAMEWORK", "").strip().upper() != "HUDI" or mode != "dynamodb":
+    if env.get("SPARK_LAMBDA_FRAMEWORK", "").strip().upper() != "HUDI":
         return {}
+    if mode != "dynamodb":
+        return dict(HUDI_WRITE_DEFAULTS)
     props = {
+        **HUDI_WRITE_DEFAULTS,
         "hoodie.write.concurrency.mode": "optimistic_concurrency_control",
         "hoodie.cleaner.policy.failed.writes": "LAZY",
         "hoodie.write.lock.provider": f"{COORDINATION_PACKAGE}.HudiDynamoDbLockProvider",
@@ -137,7 +156,7 @@ def hudi_defaults_conf(environ=None):
     props = hudi_write_defaults(environ)
     if not props:
         return ""
-    lines = ["# Written by the Lambda handler: Hudi's settings for concurrent writers (handler/config.py)"]
+    lines = ["# Written by the Lambda handler: Hudi's write defaults (handler/config.py)"]
     lines += [f"{k} {v}" for k, v in props.items()]
     return "\n".join(lines) + "\n"
 
@@ -148,7 +167,7 @@ def commit_settings(environ=None):
                         DynamoDB lock on the table, so two writers can never both write version N (S3 alone has no
                         put-if-absent for Delta's default log store); Delta's optimistic transaction handles the rest;
     HUDI + dynamodb     optimistic concurrency control with the image's DynamoDB lock provider (written to
-                        hudi-defaults.conf, see hudi_write_defaults);
+                        hudi-defaults.conf with Hudi's other write defaults, see hudi_write_defaults);
     ICEBERG + dynamodb  the Hadoop catalog with Iceberg's DynamoDbLockManager around each metadata commit (the bare
                         Hadoop catalog is unsafe on S3: its commit is a rename, which S3 does not make atomic);
     ICEBERG + glue      Glue's optimistic commits on the table version (nothing to add).

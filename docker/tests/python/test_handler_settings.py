@@ -269,8 +269,11 @@ def test_hudi_writers_use_optimistic_concurrency_with_the_images_lock_provider()
     assert props["hoodie.write.lock.dynamodb.region"] == "eu-west-1"
     assert "hoodie.write.lock.dynamodb.endpoint_url" not in props, "no endpoint override when deployed"
     assert not any(k.startswith("spark.delta") for k in config.spark_settings(env))
+    assert props["hoodie.metadata.enable"] == "false"
     env["SPARK_LAMBDA_COMMIT_COORDINATION"] = "none"
-    assert config.hudi_write_defaults(env) == {}
+    # a single writer keeps Hudi's defaults for one machine, and no concurrency setting
+    assert config.hudi_write_defaults(env) == {"hoodie.metadata.enable": "false"}
+    assert config.hudi_defaults_conf(env).splitlines()[1:] == ["hoodie.metadata.enable false"]
 
 
 def test_spark_report_says_where_and_when_the_jvm_was_launched():
