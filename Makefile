@@ -134,7 +134,8 @@ test: vet static-checks test-unit test-go cfn-lint checkov test-runtime e2e
 # job through this function (cold, warm), a new spark-submit per run and the no-JVM peer (delta-rs, pyiceberg), per
 # format and input size, interleaved, medians of BENCH_RUNS; the last lines are `bench-summary: {...}`.
 # BENCH_ARGS=--quick: 1 run, small input, one format (for development); --profile: where warm invocations spend their
-# time, from Spark's event log; --jvm-variants: the driver's GC/JIT flags and heap share side by side (bench-jvm:,
+# time, from Spark's event log; --cpu-profile: where warm invocations spend the driver JVM's CPU, sampled by
+# async-profiler (bench-cpu: lines); --jvm-variants: the driver's GC/JIT flags and heap share side by side (bench-jvm:,
 # bench-heap: lines).
 BENCH_VENV := .venv-bench
 # BENCH_RUNS (default 3), BENCH_FRAMEWORKS (default HUDI,DELTA,ICEBERG), BENCH_SIZES (default small,10mb): bench.py's
@@ -145,8 +146,14 @@ $(BENCH_VENV)/.stamp: locallambda/requirements-bench.txt | runtime
 	  --require-hashes --only-binary=:all: -r locallambda/requirements-bench.txt
 	touch $@
 
+# The jars of bench-tools.lock (async-profiler for --cpu-profile), sha256-checked by the image's jar fetcher.
+BENCH_TOOLS := .cache/bench/tools
+$(BENCH_TOOLS)/.stamp: locallambda/bench-tools.lock docker/fetch-jars.sh
+	VERSIONS_LOCK=locallambda/bench-tools.lock sh docker/fetch-jars.sh COMMON $(BENCH_TOOLS)
+	touch $@
+
 .PHONY: bench
-bench: e2e-prereqs $(BENCH_VENV)/.stamp
+bench: e2e-prereqs $(BENCH_VENV)/.stamp $(BENCH_TOOLS)/.stamp
 	$(E2E_VENV)/bin/python locallambda/bench.py $(if $(BENCH_RUNS),--runs "$(BENCH_RUNS)") \
 	  $(if $(BENCH_FRAMEWORKS),--frameworks "$(BENCH_FRAMEWORKS)") $(if $(BENCH_SIZES),--sizes "$(BENCH_SIZES)") $(BENCH_ARGS)
 

@@ -281,9 +281,9 @@ def jvm_variants(args, frameworks):
     return 1 if failed else 0
 
 
-def jvm_event_log(name):
-    """The Spark event log of the JVM in the running sandbox of function `name` (read as root through /proc/<pid>/root:
-    the sandbox's /tmp is its own tmpfs), or ""."""
+def sandbox_tmp(name):
+    """The /tmp of the driver JVM in the running sandbox of function `name`, read as root through /proc/<pid>/root
+    (the sandbox's /tmp is its own tmpfs), or None."""
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
             with open(f"/proc/{pid}/cmdline", "rb") as f:
@@ -293,11 +293,17 @@ def jvm_event_log(name):
         except OSError:
             continue
         if argv0.endswith(b"/java") and f"AWS_LAMBDA_FUNCTION_NAME={name}".encode() in env:
-            tmp = f"/proc/{pid}/root/tmp"
-            logs = [e for e in os.listdir(tmp) if e.startswith(("local-", "app-"))]
-            if logs:
-                with open(os.path.join(tmp, sorted(logs)[-1]), errors="replace") as f:
-                    return f.read()
+            return f"/proc/{pid}/root/tmp"
+    return None
+
+
+def jvm_event_log(name):
+    """The Spark event log of the JVM in the running sandbox of function `name`, or ""."""
+    tmp = sandbox_tmp(name)
+    logs = [e for e in os.listdir(tmp) if e.startswith(("local-", "app-"))] if tmp else []
+    if logs:
+        with open(os.path.join(tmp, sorted(logs)[-1]), errors="replace") as f:
+            return f.read()
     return ""
 
 
@@ -338,6 +344,100 @@ def profile_mode(frameworks, sizes):
     return 1 if failed else 0
 
 
+# --cpu-profile: async-profiler (locallambda/bench-tools.lock, fetched by make bench into TOOLS) inside the driver JVM,
+# started and stopped by two small scripts the handler runs like any other (swapped in at the script's key: the
+# handler fetches a script again when its ETag changes), so only the warm invocations between them are sampled.
+TOOLS = os.path.join(CACHE, "tools")
+CPU_WARM_RUNS = 3
+# CPU time (itimer: no perf events needed, which the sandbox's user namespace does not allow), every 2 ms, per thread.
+CPU_PROFILER_START = "start,event=itimer,interval=2ms,threads"
+PROFILER_SCRIPT = """# make bench --cpu-profile: runs one async-profiler command in this JVM
+from pyspark.sql import SparkSession
+spark = SparkSession.builder.getOrCreate()
+profiler = spark.sparkContext._jvm.one.profiler.AsyncProfiler.getInstance({lib!r})
+RESULT = {{"profiler": str(profiler.execute({command!r}))}}
+"""
+
+
+def profiler_files():
+    """(jar, native library) of async-profiler: the jar make bench fetched, its linux-x64 library extracted next to
+    it (world-readable: the sandbox's JVM runs as another user)."""
+    import zipfile
+
+    rows = subprocess.run(["sh", os.path.join(h.ROOT, "docker", "lock.sh"), "jars", "COMMON"], check=True,
+                          capture_output=True, text=True,
+                          env={**os.environ, "VERSIONS_LOCK": os.path.join(h.ROOT, "locallambda", "bench-tools.lock")})
+    ga, version, _ = rows.stdout.split()
+    jar = os.path.join(TOOLS, f"{ga.split(':')[1]}-{version}.jar")
+    if not os.path.isfile(jar):
+        raise SystemExit(f"{jar} is missing: run --cpu-profile through make bench, which fetches it")
+    lib = os.path.join(TOOLS, f"linux-x64-{version}", "libasyncProfiler.so")
+    if not os.path.isfile(lib):
+        with zipfile.ZipFile(jar) as z:
+            data = z.read("linux-x64/libasyncProfiler.so")
+        os.makedirs(os.path.dirname(lib), exist_ok=True)
+        with open(lib + ".tmp", "wb") as f:
+            f.write(data)
+        os.replace(lib + ".tmp", lib)
+    world_readable(TOOLS)
+    return jar, lib
+
+
+def cpu_profile_mode(frameworks, sizes):
+    """--cpu-profile: per format and size, one environment: a cold seed and a first warm upsert (unsampled), then
+    CPU_WARM_RUNS warm upserts sampled by async-profiler in the driver JVM; prints where their CPU went (thread
+    groups, categories by frame, the Java calls Python made) and one `bench-cpu: {...}` line each. The collapsed
+    stacks are kept in the log directory (for a flame graph: async-profiler's own converter). Returns the exit
+    status."""
+    jar, lib = profiler_files()
+    inputs = make_inputs(sizes, 2 + CPU_WARM_RUNS)
+    failed = False
+    with h.AwsServer(LOG_DIR) as server:
+        h.prepare_bucket(server, h.SAMPLE_SCRIPT, data_paths=[p for s in sizes for p in inputs[s]])
+        with open(h.SAMPLE_SCRIPT, "rb") as f:
+            job = f.read()
+
+        def put(body):
+            server.client().put_object(Bucket=h.BUCKET, Key=h.SCRIPT_KEY, Body=body)
+
+        def profiler(fn, command):
+            put(PROFILER_SCRIPT.format(lib=lib, command=command).encode())
+            r = fn.invoke({})
+            put(job)
+            if r.failed:
+                raise RuntimeError(f"async-profiler '{command}' failed: {str(r.error_message)[:2000]}")
+
+        for fw in frameworks:
+            env = {**h.function_env(fw, server), "PYSPARK_SUBMIT_ARGS": f"--driver-class-path {jar} pyspark-shell"}
+            for s in sizes:
+                name = f"cpu-{fw.lower()}-{s}"
+                table = f"cpu_{s}"
+                seconds = []
+                with h.LambdaFunction(fw, env, LOG_DIR, name=name) as fn:
+                    for k in (0, 1):  # the seed (cold) and the first upsert: unsampled
+                        r = fn.invoke(event(inputs[s][k], table))
+                        failed |= r.failed
+                    profiler(fn, CPU_PROFILER_START)
+                    for k in range(2, 2 + CPU_WARM_RUNS):
+                        r = fn.invoke(event(inputs[s][k], table))
+                        failed |= r.failed
+                        seconds.append(round(r.seconds, 3))
+                    profiler(fn, "stop,file=/tmp/cpu.collapsed,collapsed")
+                    with open(os.path.join(sandbox_tmp(name), "cpu.collapsed")) as f:
+                        text = f.read()
+                kept = os.path.join(LOG_DIR, f"{name}.collapsed")
+                with open(kept, "w") as f:
+                    f.write(text)
+                b = bl.cpu_breakdown(bl.collapsed_stacks(text))
+                print(f"\n--- cpu profile {fw} {s}: {CPU_WARM_RUNS} warm upserts ({', '.join(map(str, seconds))} s), "
+                      f"{b['samples']} samples of the driver JVM's CPU (2 ms each); stacks: {kept}")
+                print("threads:   " + ", ".join(f"{k} {v}%" for k, v in b["threads"].items()))
+                print("what:      " + ", ".join(f"{k} {v}%" for k, v in b["categories"].items() if v))
+                print("from Python: " + ", ".join(f"{k} {v}%" for k, v in b["python_calls"]))
+                print("bench-cpu: " + json.dumps({"format": fw, "size": s, "warm_s": seconds, **b}))
+    return 1 if failed else 0
+
+
 def fmt_s(v):
     return "n/a" if v is None else f"{v:.2f} s"
 
@@ -355,6 +455,8 @@ def main():
                     help="instead: the driver's GC/JIT flag variants, A only, cold and warm, on 1 and 2 CPUs")
     ap.add_argument("--profile", action="store_true",
                     help="instead: where warm invocations spend their time, from Spark's event log")
+    ap.add_argument("--cpu-profile", action="store_true",
+                    help="instead: where warm invocations spend the driver JVM's CPU, sampled by async-profiler")
     ap.add_argument("--log-dir", default=os.path.join(CACHE, "logs"), help="emptied first (default .cache/bench/logs)")
     args = ap.parse_args()
     given = args.frameworks is not None
@@ -375,6 +477,8 @@ def main():
         return jvm_variants(args, frameworks)
     if args.profile:
         return profile_mode(frameworks, sizes)
+    if args.cpu_profile:
+        return cpu_profile_mode(frameworks, sizes)
     inputs = make_inputs(sizes, args.runs + 1 + len(mem_sizes))
     log(f"formats {frameworks}, sizes {sizes}, {args.runs} run(s), function memory {MEMORY} MiB; logs: {LOG_DIR}")
 

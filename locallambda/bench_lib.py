@@ -1,9 +1,11 @@
 # Pure logic of `make bench` (locallambda/bench.py), kept apart so the fast unit tests can check it without Spark:
-# the deterministic inputs (windows of consecutive days built from the sample CSV), medians and the summary line.
+# the deterministic inputs (windows of consecutive days built from the sample CSV), medians and the summary line, the
+# --profile split of an invocation from Spark's event log and the --cpu-profile breakdown of the driver JVM's CPU.
 import csv
 import datetime
 import io
 import json
+import re
 import statistics
 
 SIZES = {"small": None, "10mb": 10 * 1024 * 1024}  # target bytes of one input file (None: the sample's own rows)
@@ -134,3 +136,84 @@ def profile(events, start_ms, end_ms):
     window = (end_ms - start_ms) / 1000
     return {"window_s": round(window, 3), "in_jobs_s": round(busy / 1000, 3),
             "outside_jobs_s": round(window - busy / 1000, 3), "jobs": sorted(jobs.values(), key=lambda j: j["id"])}
+
+
+# --cpu-profile: async-profiler's "collapsed" output, one line per distinct stack: the thread as its first frame
+# ("[name tid=N]", with the profiler's `threads` option), then the frames outermost first, ";"-separated, a space and
+# the number of samples. Threads are grouped by what they are (numbers in their names folded).
+THREAD_GROUPS = (
+    ("driver: calls from Python (py4j)", re.compile(r"^\[Thread-\d+ ")),
+    ("executor tasks", re.compile(r"^\[Executor task launch worker")),
+    ("garbage collection", re.compile(r"^\[(VM Thread|GC Thread|VM Periodic)")),
+    ("JIT compilation", re.compile(r"^\[C\d CompilerThre")),
+    ("Spark scheduler", re.compile(r"^\[(dag-scheduler-event-loop|task-result-getter|dispatcher-event-loop)")),
+)
+# What the samples did, by a frame on their stack (a sample counts once per category; categories overlap, e.g. a
+# Delta state reconstruction runs Spark jobs whose tasks read Parquet).
+CPU_CATEGORIES = (
+    ("generated code compiled (Janino)", ("CodeGenerator$.doCompile",)),
+    ("query analysis and optimization", ("QueryExecution.assertAnalyzed", "QueryExecution.optimizedPlan",
+                                         "QueryExecution.sparkPlan", "QueryExecution.executedPlan")),
+    ("Delta: snapshot state reconstruction", ("org/apache/spark/sql/delta/Snapshot.cachedState",
+                                              "org/apache/spark/sql/delta/Snapshot.computedState")),
+    ("Delta: commit", ("OptimisticTransactionImpl.commitImpl", "OptimisticTransactionImpl.commitLarge")),
+    ("Iceberg: commit", ("org/apache/iceberg/SnapshotProducer.commit",)),
+    ("Hudi: commit, clean, archive", ("org/apache/hudi/client/BaseHoodieWriteClient.commit",
+                                      "org/apache/hudi/client/BaseHoodieWriteClient.mayBeCleanAndArchive")),
+    ("S3 client (s3a, AWS SDK)", ("org/apache/hadoop/fs/s3a/", "com/amazonaws/", "software/amazon/awssdk/")),
+    ("data files written", ("org/apache/spark/sql/execution/datasources/FileFormatWriter",
+                            "org/apache/spark/sql/execution/datasources/v2/DataWritingSparkTask")),
+    ("Parquet", ("org/apache/parquet/",)),
+    ("CSV parsing", ("org/apache/spark/sql/catalyst/csv/UnivocityParser",)),
+    ("cached DataFrame built", ("org/apache/spark/sql/execution/columnar/CachedRDDBuilder",)),
+    ("task and closure serialization", ("org/apache/spark/serializer/JavaSerializer",
+                                        "org/apache/spark/util/ClosureCleaner")),
+    ("class loading", ("java/lang/ClassLoader.loadClass", "SystemDictionary::")),
+)
+PY4J_CALL = "jdk/internal/reflect/NativeMethodAccessorImpl.invoke0"
+
+
+def collapsed_stacks(text):
+    """[(frames, samples)] of async-profiler's collapsed output; blank or malformed lines are skipped."""
+    out = []
+    for line in text.splitlines():
+        stack, _, n = line.rstrip().rpartition(" ")
+        if stack and n.isdigit():
+            out.append((stack.split(";"), int(n)))
+    return out
+
+
+def thread_group(frames):
+    name = frames[0] if frames else ""
+    for group, pattern in THREAD_GROUPS:
+        if pattern.match(name):
+            return group
+    return "other threads"
+
+
+def cpu_breakdown(stacks, top=8):
+    """Where the driver JVM's CPU went: {"samples", "threads": {group: share}, "categories": {category: share},
+    "python_calls": [(Java method Python called, share)] (the `top` largest, shares of all samples)}, shares in
+    percent of all samples rounded to 0.1. Python's calls are the first frame after py4j's reflective invoke."""
+    total = sum(n for _, n in stacks)
+    threads, categories, calls = {}, {}, {}
+    for frames, n in stacks:
+        group = thread_group(frames)
+        threads[group] = threads.get(group, 0) + n
+        joined = ";".join(frames)
+        for name, markers in CPU_CATEGORIES:
+            if any(m in joined for m in markers):
+                categories[name] = categories.get(name, 0) + n
+        if group.startswith("driver"):
+            i = next((k for k, f in enumerate(frames) if f == PY4J_CALL), None)
+            target = frames[i + 1] if i is not None and i + 1 < len(frames) else "(py4j itself)"
+            calls[target] = calls.get(target, 0) + n
+
+    def pct(v):
+        return round(100.0 * v / total, 1) if total else 0.0
+
+    by_share = sorted(calls.items(), key=lambda kv: -kv[1])[:top]
+    return {"samples": total,
+            "threads": {k: pct(v) for k, v in sorted(threads.items(), key=lambda kv: -kv[1])},
+            "categories": {name: pct(categories.get(name, 0)) for name, _ in CPU_CATEGORIES},
+            "python_calls": [(k.replace("/", "."), pct(v)) for k, v in by_share]}

@@ -103,3 +103,37 @@ def test_profile_counts_jobs_in_the_window_once_and_the_rest_as_driver_time():
     assert p["jobs"][0] == {"id": 1, "what": "Delta: Compute snapshot", "stages": 1, "tasks": 50, "seconds": 0.5}
     assert p["jobs"][1]["what"] == "call 2" and p["jobs"][1]["tasks"] == 4
     assert p["window_s"] == 2.0 and p["in_jobs_s"] == 0.9 and p["outside_jobs_s"] == 1.1  # 1000-1800 + 2500-2600
+
+
+def test_cpu_breakdown_groups_threads_categories_and_python_calls():
+    py4j = "java/lang/Thread.run;py4j/ClientServerConnection.run;" + bl.PY4J_CALL
+    text = "\n".join([
+        f"[Thread-9 tid=73];{py4j};org/apache/spark/sql/SparkSession.sql;"
+        "org/apache/spark/sql/execution/QueryExecution.optimizedPlan;"
+        "org/apache/spark/sql/catalyst/expressions/codegen/CodeGenerator$.doCompile 30",
+        f"[Thread-9 tid=73];{py4j};org/apache/spark/sql/Dataset.collectToPython;"
+        "org/apache/spark/sql/delta/Snapshot.cachedState 10",
+        "[Thread-9 tid=73];py4j/ClientServerConnection.run;py4j/ClientServerConnection.waitForCommands 5",
+        "[Executor task launch worker for task 1.0 in stage 3.0 (TID 7) tid=90];org/apache/parquet/hadoop/X.write 20",
+        "[Executor task launch worker for task 2.0 in stage 4.0 (TID 9) tid=91];"
+        "org/apache/hadoop/fs/s3a/S3AFileSystem.open 15",
+        "[VM Thread tid=12];GenCollectedHeap::do_collection 10",
+        "[C1 CompilerThre tid=20];CompileBroker::invoke_compiler_on_method 10",
+        "",
+        "a malformed line",
+    ])
+    b = bl.cpu_breakdown(bl.collapsed_stacks(text), top=2)
+    assert b["samples"] == 100
+    assert b["threads"] == {"driver: calls from Python (py4j)": 45.0, "executor tasks": 35.0,
+                            "garbage collection": 10.0, "JIT compilation": 10.0}
+    assert list(b["threads"]) == ["driver: calls from Python (py4j)", "executor tasks", "garbage collection",
+                                  "JIT compilation"]  # largest first
+    assert b["categories"]["generated code compiled (Janino)"] == 30.0
+    assert b["categories"]["query analysis and optimization"] == 30.0  # the compile ran inside it: both count
+    assert b["categories"]["Delta: snapshot state reconstruction"] == 10.0
+    assert b["categories"]["Parquet"] == 20.0 and b["categories"]["S3 client (s3a, AWS SDK)"] == 15.0
+    assert b["categories"]["Iceberg: commit"] == 0.0
+    # Python's calls: the Java method after py4j's reflective invoke; py4j's own wait is not a call.
+    assert b["python_calls"] == [("org.apache.spark.sql.SparkSession.sql", 30.0),
+                                 ("org.apache.spark.sql.Dataset.collectToPython", 10.0)]
+    assert bl.cpu_breakdown([])["samples"] == 0
