@@ -349,8 +349,10 @@ def profile_mode(frameworks, sizes):
 # handler fetches a script again when its ETag changes), so only the warm invocations between them are sampled.
 TOOLS = os.path.join(CACHE, "tools")
 CPU_WARM_RUNS = 3
-# CPU time (itimer: no perf events needed, which the sandbox's user namespace does not allow), every 2 ms, per thread.
-CPU_PROFILER_START = "start,event=itimer,interval=2ms,threads"
+# CPU time (itimer: no perf events needed, which the sandbox's user namespace does not allow), every
+# CPU_SAMPLE_MS, per thread.
+CPU_SAMPLE_MS = 2
+CPU_PROFILER_START = f"start,event=itimer,interval={CPU_SAMPLE_MS}ms,threads"
 PROFILER_SCRIPT = """# make bench --cpu-profile: runs one async-profiler command in this JVM
 from pyspark.sql import SparkSession
 spark = SparkSession.builder.getOrCreate()
@@ -364,10 +366,7 @@ def profiler_files():
     it (world-readable: the sandbox's JVM runs as another user)."""
     import zipfile
 
-    rows = subprocess.run(["sh", os.path.join(h.ROOT, "docker", "lock.sh"), "jars", "COMMON"], check=True,
-                          capture_output=True, text=True,
-                          env={**os.environ, "VERSIONS_LOCK": os.path.join(h.ROOT, "locallambda", "bench-tools.lock")})
-    ga, version, _ = rows.stdout.split()
+    ga, version, _ = h.lock_sh("jars", "COMMON", lock=os.path.join(h.ROOT, "locallambda", "bench-tools.lock")).split()
     jar = os.path.join(TOOLS, f"{ga.split(':')[1]}-{version}.jar")
     if not os.path.isfile(jar):
         raise SystemExit(f"{jar} is missing: run --cpu-profile through make bench, which fetches it")
@@ -430,7 +429,7 @@ def cpu_profile_mode(frameworks, sizes):
                     f.write(text)
                 b = bl.cpu_breakdown(bl.collapsed_stacks(text))
                 print(f"\n--- cpu profile {fw} {s}: {CPU_WARM_RUNS} warm upserts ({', '.join(map(str, seconds))} s), "
-                      f"{b['samples']} samples of the driver JVM's CPU (2 ms each); stacks: {kept}")
+                      f"{b['samples']} samples of the driver JVM's CPU ({CPU_SAMPLE_MS} ms each); stacks: {kept}")
                 print("threads:   " + ", ".join(f"{k} {v}%" for k, v in b["threads"].items()))
                 print("what:      " + ", ".join(f"{k} {v}%" for k, v in b["categories"].items() if v))
                 print("from Python: " + ", ".join(f"{k} {v}%" for k, v in b["python_calls"]))

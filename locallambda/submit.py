@@ -65,8 +65,7 @@ def scala_version():
     """Spark's launcher library, which a worker uses to build its executors' command, needs SPARK_SCALA_VERSION in a
     distribution without build directories; stock bin/spark-class sets it (load-spark-env.sh), the runtime's does not
     (the Lambda only runs SparkSubmit): take it from the lock."""
-    return subprocess.run(["sh", os.path.join(h.ROOT, "docker", "lock.sh"), "version", "scala"], check=True,
-                          capture_output=True, text=True).stdout.strip()
+    return h.lock_sh("version", "scala")
 
 
 def format_jars(framework):
