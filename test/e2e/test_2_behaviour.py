@@ -3,7 +3,7 @@
 # sys.exit(0) is a success, a changed script is downloaded again (ETag), a script's spark.stop() is survived, a
 # JVM that died (e.g. killed for memory) is replaced on the next invocation, os.environ / sys.path / helper modules /
 # the working directory do not leak into the next invocation, and /tmp is given back (scratch TMPDIR removed, shuffle
-# files cleaned, free space reported).
+# files cleaned when /tmp runs short, free space reported).
 import json
 
 import pytest
@@ -104,12 +104,14 @@ def test_environment_sys_path_and_helper_modules_do_not_leak_between_invocations
 
 
 # Writes `write_mib` MiB into a temporary file (tempfile: the invocation's scratch TMPDIR) and, with "shuffle",
-# shuffles data; reports the free /tmp space and the shuffle ids with files in spark.local.dir when it started and
-# when it ended.
+# shuffles data; with "fill_below_pct" fills /tmp outside the scratch directory (a file that outlives the invocation,
+# like a cache) until that share of it is free, and "unfill" removes that file; reports the free /tmp space and the
+# shuffle ids with files in spark.local.dir when it started and when it ended.
 TMP_PROBE = b"""
 import json, os, shutil, sys, tempfile
 from pyspark.sql import SparkSession
 event = json.loads(sys.argv[sys.argv.index("--event") + 1])
+FILL = "/tmp/e2e-fill.bin"
 free_at_start = shutil.disk_usage("/tmp").free >> 20
 spark = SparkSession.builder.getOrCreate()
 local_dir = spark.sparkContext.getConf().get("spark.local.dir")
@@ -117,6 +119,13 @@ def shuffle_ids():  # shuffle_<shuffle id>_<map id>_<reduce id>.data / .index
     return sorted({int(n.split("_")[1]) for _, _, names in os.walk(local_dir) for n in names
                    if n.startswith("shuffle_")})
 ids_at_start = shuffle_ids()
+if event.get("unfill") and os.path.exists(FILL):
+    os.remove(FILL)
+if event.get("fill_below_pct"):
+    usage = shutil.disk_usage("/tmp")
+    with open(FILL, "wb") as f:
+        for _ in range(max(0, (usage.free - usage.total * event["fill_below_pct"] // 100) >> 20)):
+            f.write(bytes(1 << 20))
 path = None
 if event["write_mib"]:
     with tempfile.NamedTemporaryFile(delete=False, suffix=".bin") as f:
@@ -136,35 +145,51 @@ RESULT = {"free_at_start_mib": free_at_start, "tmpdir": tempfile.gettempdir(), "
 
 def test_tmp_space_is_given_back_after_an_invocation(f):
     f.put_script(source=TMP_PROBE)
-    before = _ok(f.invoke({"write_mib": 0}), f)
-    big = _ok(f.invoke({"write_mib": 200, "shuffle": True}), f)
-    again = _ok(f.invoke({"write_mib": 0, "shuffle": True}), f)
-    after = _ok(f.invoke({"write_mib": 0, "previous": big["result"]["file"]}), f)
-    later = _ok(f.invoke({"write_mib": 0}), f)
+    try:
+        before = _ok(f.invoke({"write_mib": 0}), f)
+        small = _ok(f.invoke({"write_mib": 0, "shuffle": True}), f)
+        # /tmp more than half free (SPARK_LAMBDA_TMP_GC_FREE_PCT's default, 50): no full JVM collection after an
+        # invocation, the JVM's own collections free its objects (and with them their shuffle files) as they come.
+        assert before["spark"]["jvm_gc"] is False and small["spark"]["jvm_gc"] is False
+        fill = _ok(f.invoke({"write_mib": 0, "fill_below_pct": 40}), f)
+        big = _ok(f.invoke({"write_mib": 200, "shuffle": True}), f)
+        again = _ok(f.invoke({"write_mib": 0, "shuffle": True}), f)
+        after = _ok(f.invoke({"write_mib": 0, "previous": big["result"]["file"]}), f)
+        later = _ok(f.invoke({"write_mib": 0, "unfill": True}), f)
+        end = _ok(f.invoke({"write_mib": 0}), f)
+    finally:
+        f.invoke({"write_mib": 0, "unfill": True})
+    assert fill["spark"]["tmp_free_mib"] * 100 < fill["spark"]["tmp_total_mib"] * 50, "the fill proves nothing"
+    for r in (fill, big, again, after):  # below half free: the JVM collects after each invocation
+        assert r["spark"]["jvm_gc"] is True
+    assert later["spark"]["jvm_gc"] is False and end["spark"]["jvm_gc"] is False  # the fill is gone again
     assert big["result"]["tmpdir"].startswith("/tmp/") and big["result"]["tmpdir"] != "/tmp"
     assert big["result"]["file"].startswith(big["result"]["tmpdir"] + "/")
     assert big["result"]["groups"] == 997
     assert after["result"]["previous_file_exists"] is False, "the scratch file outlived its invocation"
     # The 200 MiB came back (a little slack for Spark's and Python's own files).
-    assert after["result"]["free_at_start_mib"] >= before["result"]["free_at_start_mib"] - 32
-    # Shuffle files: the handler drops the script's objects and asks both GCs to run after each invocation, so
-    # Spark's ContextCleaner removes the shuffles no one can reach any more (asynchronously: an invocation that follows
-    # at once may still see them). Those an invocation wrote are gone once the next one has ended, so their number
-    # does not grow from one warm invocation to the next.
-    runs = (("before", before), ("big", big), ("again", again), ("after", after), ("later", later))
+    assert after["result"]["free_at_start_mib"] >= fill["spark"]["tmp_free_mib"] - 32
+    assert end["result"]["free_at_start_mib"] >= before["result"]["free_at_start_mib"] - 32
+    # Shuffle files: with /tmp short, the handler drops the script's objects and asks both GCs to run after each
+    # invocation, so Spark's ContextCleaner removes the shuffles no one can reach any more (asynchronously: an
+    # invocation that follows at once may still see them). Those an invocation wrote are gone once the next one has
+    # ended, so their number does not grow from one warm invocation to the next; those of an invocation before (written
+    # while /tmp was more than half free) are gone once the invocation after the first collection has ended.
+    runs = (("before", before), ("small", small), ("fill", fill), ("big", big), ("again", again), ("after", after),
+            ("later", later))
     shuffles = {name: (set(r["result"]["shuffle_ids_at_start"]), set(r["result"]["shuffle_ids"])) for name, r in runs}
     print(f"shuffle ids in spark.local.dir (at start, at end): {shuffles}")
-    for name, following in (("big", "after"), ("again", "later")):
+    for name, following in (("small", "again"), ("big", "after"), ("again", "later")):
         written = shuffles[name][1] - shuffles[name][0]
         assert written, f"the {name} invocation wrote no shuffle files: the check would prove nothing"
         left = written & shuffles[following][0]
         assert not left, f"shuffle files of the {name} invocation ({sorted(left)}) outlived the next invocation"
     assert len(shuffles["later"][0]) <= len(shuffles["before"][0]), "shuffle files accumulate across invocations"
-    for r in (before, big, again, after, later):
+    for r in (before, small, fill, big, again, after, later, end):
         assert 0 < r["spark"]["tmp_free_mib"] <= r["spark"]["tmp_total_mib"]
         assert r["spark"]["tmp_low"] is False
-    assert big["spark"]["tmp_free_mib"] >= before["spark"]["tmp_free_mib"] - 32, "reported after the clean-up"
-    assert after["spark"]["new_jvm"] is False and after["spark"]["context_starts"] == before["spark"]["context_starts"]
+    assert big["spark"]["tmp_free_mib"] >= fill["spark"]["tmp_free_mib"] - 32, "reported after the clean-up"
+    assert end["spark"]["new_jvm"] is False and end["spark"]["context_starts"] == before["spark"]["context_starts"]
 
 
 def test_sys_exit_0_is_success_and_keeps_result(f):

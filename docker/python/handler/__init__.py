@@ -28,7 +28,8 @@
 #     (success or failure); files written elsewhere in /tmp stay for the next warm invocation (e.g. a cache).
 #
 # Response: {"status": "SUCCEEDED", "duration_s", "result", "script": {...}, "spark": {"jvm_pid", "jvm_starts",
-# "context_starts", "invocation", "new_jvm", "startup_s", "heap_mib", "tmp_free_mib", "tmp_total_mib", "tmp_low"},
+# "context_starts", "invocation", "new_jvm", "startup_s", "heap_mib", "tmp_free_mib", "tmp_total_mib", "tmp_low",
+# "jvm_gc" (the JVM was asked to collect after the script: /tmp below SPARK_LAMBDA_TMP_GC_FREE_PCT free)},
 # "commit_conflicts" (only after a retry), "batchItemFailures" (batch events only)}. NaN and +-Infinity in RESULT
 # become null. An event handed to EMR Serverless instead: {"status": "HANDED_OFF", "engine": "emr-serverless",
 # "application_id", "job_run_id", "job_run_arn", "client_token", "decided_by" ("input_size" or "script"), "reason",
@@ -131,6 +132,7 @@ def _handle(event, context, record):
     config.coordination()
     warmup.enabled()  # a bad SPARK_LAMBDA_INIT_WARMUP fails every invocation with its fix
     min_free_pct = config.tmp_min_free_pct()
+    gc_free_pct = config.tmp_gc_free_pct()
     max_retries = config.conflict_retries()
     event_json = events.serialize(event)
     route = routing.settings()
@@ -194,7 +196,7 @@ def _handle(event, context, record):
         t0 = time.monotonic()
         try:
             if _spark.root is not None and _spark.death() is None:
-                tmp_report = isolation.reclaim_tmp(_spark.root._sc, min_free_pct)
+                tmp_report = isolation.reclaim_tmp(_spark.root._sc, min_free_pct, gc_free_pct)
         except Exception:  # never mask the script's own outcome
             logger.warning("could not reclaim /tmp after the invocation:\n%s", traceback.format_exc())
         record.set("CleanupSeconds", time.monotonic() - t0)

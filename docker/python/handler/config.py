@@ -27,6 +27,9 @@ FRAMEWORKS = ("DELTA", "HUDI", "ICEBERG")
 ICEBERG_CATALOG = "lake"
 COORDINATIONS = ("dynamodb", "glue", "none")
 TMP_MIN_FREE_PCT_DEFAULT = 10.0
+# Below this share of free /tmp after an invocation, the handler has the JVM collect its garbage so that Spark's
+# ContextCleaner deletes the shuffle and broadcast files no one can reach (handler.isolation.reclaim_tmp).
+TMP_GC_FREE_PCT_DEFAULT = 50.0
 CONFLICT_RETRIES_DEFAULT = 8
 
 
@@ -53,6 +56,11 @@ def _number_env(env, name, default, low, high, kind=float):
 def tmp_min_free_pct(environ=None):
     return _number_env(os.environ if environ is None else environ, "SPARK_LAMBDA_TMP_MIN_FREE_PCT",
                        TMP_MIN_FREE_PCT_DEFAULT, 0, 100)
+
+
+def tmp_gc_free_pct(environ=None):
+    return _number_env(os.environ if environ is None else environ, "SPARK_LAMBDA_TMP_GC_FREE_PCT",
+                       TMP_GC_FREE_PCT_DEFAULT, 0, 100)
 
 
 def conflict_retries(environ=None):

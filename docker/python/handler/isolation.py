@@ -14,6 +14,7 @@
 #   shared    - the JVM and the SparkContext: hadoopConfiguration(), local properties, broadcast variables, accumulators,
 #               JVM system properties and static state, registered JVM UDFs, the persistent (warehouse) catalog;
 #             - files written to /tmp outside the scratch directory; state kept in installed modules.
+import gc
 import logging
 import os
 import shutil
@@ -25,6 +26,7 @@ import traceback
 logger = logging.getLogger("handler")
 
 TMP_ROOT = "/tmp"
+_gc_frozen = False  # reclaim_tmp has frozen the runtime's own objects (gc.freeze)
 SCRATCH_DIR = "/tmp/invocation-scratch"  # the script's TMPDIR; emptied after every invocation
 # Never dropped from sys.modules after a script, even when the script imported them first: the JVM gateway, the AWS
 # SDK, the handler and the script API (their module state is shared with the handler).
@@ -160,19 +162,36 @@ def run_script(path, code, event_json, module):
             sys.modules["__main__"] = saved_main
 
 
-def reclaim_tmp(sc, min_free_pct, usage=shutil.disk_usage, root=TMP_ROOT):
-    """After an invocation: let Spark's ContextCleaner delete unreferenced shuffle/broadcast files (a Python then a JVM
-    GC), measure free space in /tmp and, below `min_free_pct`, stop the SparkContext `sc` (deleting its block manager
-    directories) so the next invocation starts a clean one. Returns what goes in the response."""
-    import gc
+def reclaim_tmp(sc, min_free_pct, gc_free_pct=100.0, usage=shutil.disk_usage, root=TMP_ROOT):
+    """After an invocation: drop the script's Python objects (a Python GC); below `gc_free_pct` of free space in /tmp
+    also have the JVM collect (System.gc()) so that Spark's ContextCleaner deletes the shuffle and broadcast files
+    of the objects no one can reach any more; below `min_free_pct` stop the SparkContext `sc` (deleting its block
+    manager directories) so the next invocation starts a clean one. Returns what goes in the response.
 
+    Why the JVM is not asked every time: its full collection is stop-the-world over the whole heap and grows with it
+    (measured on warm Iceberg upserts of the sample: 0.10 s after the first, 0.25 s after 150 in one environment),
+    while what it frees on disk only matters when /tmp runs short. The JVM's own collections free the same objects
+    as its heap fills (the driver's memory, broadcast blocks included, needs no help), and so does Spark's
+    periodic one (spark.cleaner.periodicGC.interval, 30 minutes)."""
+    global _gc_frozen
     gc.collect()  # releases the script's py4j proxies, so the JVM objects behind them become unreachable
-    if sc is not None and sc._jsc is not None:
+    if not _gc_frozen:
+        # What is alive after the first clean-up is the runtime itself (pyspark, py4j, boto3, the handler: ~80,000
+        # objects), which every later gc.collect() would scan again for nothing (measured: 16-27 ms of each warm
+        # invocation, under 1 ms after this). gc.freeze() moves them to a generation the collector skips; objects
+        # that invocations create are still collected. Done once: refreezing would pin an invocation's survivors.
+        gc.freeze()
+        _gc_frozen = True
+    alive = sc is not None and sc._jsc is not None
+    total, _, free = usage(root)
+    collected = False
+    if alive and (not total or free * 100.0 / total < gc_free_pct):
         try:
             sc._jvm.System.gc()
+            collected = True
         except Exception:
             logger.warning("could not ask the JVM to GC:\n%s", traceback.format_exc())
-    total, _, free = usage(root)
+        total, _, free = usage(root)
     stopped = False
     if total and free * 100.0 / total < min_free_pct:
         logger.warning(
@@ -180,11 +199,11 @@ def reclaim_tmp(sc, min_free_pct, usage=shutil.disk_usage, root=TMP_ROOT):
             "the SparkContext so its local files are deleted and the next invocation starts a new one",
             free >> 20, total >> 20, root, min_free_pct,
         )
-        if sc is not None and sc._jsc is not None:
+        if alive:
             try:
                 sc.stop()
                 stopped = True
             except Exception:
                 logger.warning("could not stop the SparkContext:\n%s", traceback.format_exc())
         total, _, free = usage(root)
-    return {"tmp_free_mib": free >> 20, "tmp_total_mib": total >> 20, "tmp_low": stopped}
+    return {"tmp_free_mib": free >> 20, "tmp_total_mib": total >> 20, "tmp_low": stopped, "jvm_gc": collected}

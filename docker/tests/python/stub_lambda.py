@@ -67,8 +67,8 @@ def stand_up(monkeypatch, tmp_path, scripts, env=None):
     monkeypatch.setattr(metrics, "_cold", True)
     monkeypatch.setattr(isolation, "InvocationSession", StubSession)
     monkeypatch.setattr(isolation, "SCRATCH_DIR", str(tmp_path / "invocation-scratch"))
-    monkeypatch.setattr(isolation, "reclaim_tmp", lambda sc, pct: {"tmp_free_mib": 500, "tmp_total_mib": 512,
-                                                                    "tmp_low": False})
+    monkeypatch.setattr(isolation, "reclaim_tmp", lambda sc, *pcts: {"tmp_free_mib": 500, "tmp_total_mib": 512,
+                                                                       "tmp_low": False, "jvm_gc": False})
     monkeypatch.setattr(commit_retry, "backoff_s", lambda attempt: 0.0)
 
     def fetch(bucket, key):

@@ -2,10 +2,12 @@
 # (endpoint override, warehouse, Iceberg catalog `lake` as glue or hadoop, Glue database and endpoint), the configuration errors, the
 # JSON-safe RESULT (NaN/Infinity -> null), the process state restored around a script (os.environ, sys.path,
 # sys.modules, cwd, the scratch TMPDIR) and the /tmp threshold that stops the SparkContext.
+import gc
 import json
 import os
 import sys
 import tempfile
+import weakref
 
 import pytest
 
@@ -162,14 +164,60 @@ def _usage(free_mib_seq, total_mib=1000):
 
 def test_tmp_is_reported_and_a_full_tmp_stops_the_spark_context():
     sc = _FakeSparkContext()
-    got = isolation.reclaim_tmp(sc, 10, usage=_usage([400]))
-    assert got == {"tmp_free_mib": 400, "tmp_total_mib": 1000, "tmp_low": False}
+    got = isolation.reclaim_tmp(sc, 10, 100, usage=_usage([400]))  # 100: always ask the JVM to collect
+    assert got == {"tmp_free_mib": 400, "tmp_total_mib": 1000, "tmp_low": False, "jvm_gc": True}
     assert sc._jvm.System.gcs == 1 and sc.stops == 0
-    got = isolation.reclaim_tmp(sc, 10, usage=_usage([50, 700]))  # 5% free: stop, then report what is free after it
-    assert got == {"tmp_free_mib": 700, "tmp_total_mib": 1000, "tmp_low": True}
+    got = isolation.reclaim_tmp(sc, 10, 100, usage=_usage([50, 50, 700]))  # 5% free: stop, then report what is free
+    assert got == {"tmp_free_mib": 700, "tmp_total_mib": 1000, "tmp_low": True, "jvm_gc": True}
     assert sc._jvm.System.gcs == 2 and sc.stops == 1
     # a context the script stopped itself: nothing to GC or stop, still reported
-    assert isolation.reclaim_tmp(sc, 10, usage=_usage([50]))["tmp_low"] is False
+    assert isolation.reclaim_tmp(sc, 10, 100, usage=_usage([50])) == {
+        "tmp_free_mib": 50, "tmp_total_mib": 1000, "tmp_low": False, "jvm_gc": False}
+
+
+def test_the_jvm_collects_only_when_tmp_is_below_the_gc_threshold():
+    sc = _FakeSparkContext()
+    got = isolation.reclaim_tmp(sc, 10, 50, usage=_usage([600]))  # 60% free: the JVM's own collections suffice
+    assert got["jvm_gc"] is False and sc._jvm.System.gcs == 0
+    got = isolation.reclaim_tmp(sc, 10, 50, usage=_usage([400, 650]))  # 40% free: collect, report after it
+    assert got == {"tmp_free_mib": 650, "tmp_total_mib": 1000, "tmp_low": False, "jvm_gc": True}
+    assert sc._jvm.System.gcs == 1 and sc.stops == 0
+    got = isolation.reclaim_tmp(sc, 10, 0, usage=_usage([50, 900]))  # 0: never collect, still stop when full
+    assert got == {"tmp_free_mib": 900, "tmp_total_mib": 1000, "tmp_low": True, "jvm_gc": False}
+    assert sc._jvm.System.gcs == 1 and sc.stops == 1
+
+
+@pytest.mark.parametrize("raw, expected", [("", 50.0), ("100", 100.0), ("0", 0.0), ("12.5", 12.5)])
+def test_tmp_gc_threshold_setting(raw, expected):
+    assert config.tmp_gc_free_pct({"SPARK_LAMBDA_TMP_GC_FREE_PCT": raw}) == expected
+
+
+@pytest.mark.parametrize("raw", ["half", "-5", "150"])
+def test_bad_tmp_gc_threshold_fails_with_its_name(raw):
+    with pytest.raises(handler.ConfigurationError, match="SPARK_LAMBDA_TMP_GC_FREE_PCT"):
+        config.tmp_gc_free_pct({"SPARK_LAMBDA_TMP_GC_FREE_PCT": raw})
+
+
+def test_the_first_clean_up_freezes_the_runtime_objects_once_and_later_garbage_is_still_collected(monkeypatch):
+    monkeypatch.setattr(isolation, "_gc_frozen", False)
+    gc.unfreeze()
+    try:
+        sc = _FakeSparkContext()
+        isolation.reclaim_tmp(sc, 10, 100, usage=_usage([400]))
+        frozen = gc.get_freeze_count()
+        assert frozen > 1000  # this process's modules and objects, skipped by later collections
+
+        class Node:
+            pass
+        cycle = Node()
+        cycle.me = cycle  # only the cyclic collector can free it
+        alive = weakref.ref(cycle)
+        del cycle
+        isolation.reclaim_tmp(sc, 10, 100, usage=_usage([400]))
+        assert alive() is None, "garbage of a later invocation was not collected"
+        assert gc.get_freeze_count() == frozen, "refrozen: an invocation's survivors would never be collected"
+    finally:
+        gc.unfreeze()
 
 
 @pytest.mark.parametrize("raw, expected", [("", 10.0), ("25", 25.0), ("0", 0.0), ("100", 100.0)])
