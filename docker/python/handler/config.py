@@ -116,6 +116,12 @@ HUDI_WRITE_DEFAULTS = {
     # every writer of a table should agree: the EMR Serverless hand-off gets these same defaults; a script writing a
     # table that other engines write with the metadata table sets hoodie.metadata.enable=true in its write options.
     "hoodie.metadata.enable": "false",
+    # Hudi 1.0 compresses its Parquet base files with gzip; Spark's own default (and so Delta's) is snappy. A
+    # copy-on-write upsert rewrites the file groups it touches, so the codec is CPU on the critical path of every
+    # write. Measured on the 10 MB input (interleaved environments of one cold and four warm upserts, 2 rounds):
+    # first warm upsert 15.0 -> 14.5 s, later ones 17.8 -> 16.5 s, cold 21.8 -> 21.4 s; the files are larger on S3.
+    # Readers of every engine read both codecs, and files of either may sit side by side in one table.
+    "hoodie.parquet.compression.codec": "snappy",
 }
 
 

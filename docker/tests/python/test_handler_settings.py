@@ -318,10 +318,13 @@ def test_hudi_writers_use_optimistic_concurrency_with_the_images_lock_provider()
     assert "hoodie.write.lock.dynamodb.endpoint_url" not in props, "no endpoint override when deployed"
     assert not any(k.startswith("spark.delta") for k in config.spark_settings(env))
     assert props["hoodie.metadata.enable"] == "false"
+    assert props["hoodie.parquet.compression.codec"] == "snappy"
     env["SPARK_LAMBDA_COMMIT_COORDINATION"] = "none"
     # a single writer keeps Hudi's defaults for one machine, and no concurrency setting
-    assert config.hudi_write_defaults(env) == {"hoodie.metadata.enable": "false"}
-    assert config.hudi_defaults_conf(env).splitlines()[1:] == ["hoodie.metadata.enable false"]
+    assert config.hudi_write_defaults(env) == {"hoodie.metadata.enable": "false",
+                                               "hoodie.parquet.compression.codec": "snappy"}
+    assert config.hudi_defaults_conf(env).splitlines()[1:] == ["hoodie.metadata.enable false",
+                                                               "hoodie.parquet.compression.codec snappy"]
 
 
 def test_spark_report_says_where_and_when_the_jvm_was_launched():
