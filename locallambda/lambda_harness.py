@@ -19,6 +19,8 @@ VENV = os.environ.get("E2E_VENV", os.path.join(ROOT, ".venv-e2e"))
 RIE = os.path.join(VENV, "bin", "aws-lambda-rie")
 LAMBDA_BASE = os.path.join(VENV, "lambda-base")
 SANDBOX = os.path.join(ROOT, "locallambda", "lambda-sandbox.sh")
+RUNTIME_DIR = os.environ.get("RUNTIME_DIR", os.path.join(ROOT, ".runtime"))
+PYTHON_DIR = os.path.join(ROOT, "docker", "python")  # the image's Python packages (the source of the task root)
 
 
 def lock_sh(*args, lock=None):
@@ -27,8 +29,6 @@ def lock_sh(*args, lock=None):
     env = {**os.environ, "VERSIONS_LOCK": lock} if lock else None
     return subprocess.run(["sh", os.path.join(ROOT, "docker", "lock.sh"), *args], check=True, capture_output=True,
                           text=True, env=env).stdout.strip()
-RUNTIME_DIR = os.environ.get("RUNTIME_DIR", os.path.join(ROOT, ".runtime"))
-PYTHON_DIR = os.path.join(ROOT, "docker", "python")  # the image's Python packages (the source of the task root)
 
 
 INVOKE_PATH = "/2015-03-31/functions/function/invocations"

@@ -227,10 +227,10 @@ def _hand_off(route, decision, event, event_json, context, script_uri, record, s
 
 
 def _warm_up(root):
-    """The init phase's warm-up of the function's table format (handler.warmup), then its shuffle files removed as
-    after an invocation."""
+    """The init phase's warm-up of the function's table format (handler.warmup), then its shuffle files removed by
+    a full JVM collection whatever /tmp's free space: it is the init phase's time, not an invocation's."""
     out = warmup.run(root, config.framework(), isolation)
-    isolation.reclaim_tmp(root._sc, config.tmp_min_free_pct())
+    isolation.reclaim_tmp(root._sc, config.tmp_min_free_pct(), 100.0)
     return out
 
 

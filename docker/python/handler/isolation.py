@@ -162,7 +162,7 @@ def run_script(path, code, event_json, module):
             sys.modules["__main__"] = saved_main
 
 
-def reclaim_tmp(sc, min_free_pct, gc_free_pct=100.0, usage=shutil.disk_usage, root=TMP_ROOT):
+def reclaim_tmp(sc, min_free_pct, gc_free_pct, usage=shutil.disk_usage, root=TMP_ROOT):
     """After an invocation: drop the script's Python objects (a Python GC); below `gc_free_pct` of free space in /tmp
     also have the JVM collect (System.gc()) so that Spark's ContextCleaner deletes the shuffle and broadcast files
     of the objects no one can reach any more; below `min_free_pct` stop the SparkContext `sc` (deleting its block
