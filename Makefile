@@ -32,6 +32,7 @@ help:
 	@echo "make invoke FRAMEWORK=X SCRIPT=path EVENT=file.json - run a script as Lambda would, locally"
 	@echo "make submit FRAMEWORK=X SCRIPT=path EVENT=file.json WORKERS=2 - spark-submit it on a local Spark standalone cluster"
 	@echo "make e2e                      - cold + warm invocations of all three table formats in Lambda's sandbox"
+	@echo "make cds-classes              - rewrite docker/cds-classes.txt from real invocations (after a jar or Java version change)"
 	@echo "make bench [BENCH_ARGS=--quick|--profile|--jvm-variants] - side by side: this function cold/warm, spark-submit, delta-rs/pyiceberg (reported, not asserted)"
 
 # --- CDK CLI (pinned in package-lock.json) ---------------------------------------------------------------------
@@ -156,6 +157,13 @@ $(BENCH_TOOLS)/.stamp: locallambda/bench-tools.lock docker/fetch-jars.sh
 bench: e2e-prereqs $(BENCH_VENV)/.stamp $(BENCH_TOOLS)/.stamp
 	$(E2E_VENV)/bin/python locallambda/bench.py $(if $(BENCH_RUNS),--runs "$(BENCH_RUNS)") \
 	  $(if $(BENCH_FRAMEWORKS),--frameworks "$(BENCH_FRAMEWORKS)") $(if $(BENCH_SIZES),--sizes "$(BENCH_SIZES)") $(BENCH_ARGS)
+
+# docker/cds-classes.txt, the classes a deployed function's driver JVM loads (S3, DynamoDB, Glue clients included),
+# recorded from real invocations in the sandbox; the class-data sharing training run loads them into its archive.
+# Rerun after a jar or Java version change (docker/tests/test_cds_classes.py names it); commit the result.
+.PHONY: cds-classes
+cds-classes: e2e-prereqs
+	$(E2E_VENV)/bin/python locallambda/cds_classes.py
 
 # The local Lambda runner's make fragments (locallambda/): runtime, runtime-all, sandbox-shell, e2e-tools, e2e-prereqs,
 # invoke, submit.

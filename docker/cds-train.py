@@ -3,8 +3,14 @@
 # create table, MERGE/upsert, read back, count), on local files only. Run by install-spark-home.sh cds-archive
 # (Dockerfile and make runtime alike) with SPARK_LAMBDA_CDS_DUMP set, so that spark-class makes the JVM write the
 # classes it loaded into the archive when it exits; this script waits for that exit.
+# The job reads and writes local files only (an image build has no S3), so the classes a deployed function loads on
+# top of it (the s3a file system and the AWS SDKs, commit coordination on DynamoDB, Iceberg's Glue catalog) come from
+# CLASS_LIST (cds-classes.txt beside this script: recorded from real invocations by `make cds-classes`): they are
+# loaded without being initialized, which is all the archive needs. Names not on this image's classpath (another
+# format's) are skipped.
 #
-# Usage: python cds-train.py FRAMEWORK WORK_DIR   (WORK_DIR: an empty, writable directory; removed by the caller)
+# Usage: python cds-train.py FRAMEWORK WORK_DIR CLASS_LIST   (WORK_DIR: an empty, writable directory; removed by the
+#        caller)
 import os
 import sys
 import time
@@ -59,10 +65,36 @@ def job(spark, framework, work):
     return rows
 
 
+def class_names(lines):
+    """The class names of a class list in Java's dotted form: one per line ('/' separated, as the JDK writes them),
+    blank lines and '#' comments skipped."""
+    return [n.strip().replace("/", ".") for n in lines if n.strip() and not n.lstrip().startswith("#")]
+
+
+def load_classes(jvm, names):
+    """Loads each named class through the JVM's application class loader (whose classes the archive holds) without
+    initializing it: no static initializer runs, so nothing of the deployed environment is needed. Returns
+    (loaded, not on the classpath, failed: found but not loadable, e.g. a missing optional dependency)."""
+    loader = jvm.java.lang.ClassLoader.getSystemClassLoader()
+    loaded = absent = failed = 0
+    for name in names:
+        if loader.getResource(name.replace(".", "/") + ".class") is None:  # no exception for another format's class
+            absent += 1
+            continue
+        try:
+            jvm.java.lang.Class.forName(name, False, loader)
+            loaded += 1
+        except Exception:  # Py4JJavaError: a LinkageError or ClassNotFoundException in the JVM
+            failed += 1
+    return loaded, absent, failed
+
+
 def main():
-    if len(sys.argv) != 3:
-        raise SystemExit("usage: cds-train.py FRAMEWORK WORK_DIR")
-    framework, work = sys.argv[1], sys.argv[2]
+    if len(sys.argv) != 4:
+        raise SystemExit("usage: cds-train.py FRAMEWORK WORK_DIR CLASS_LIST")
+    framework, work, class_list = sys.argv[1:]
+    with open(class_list) as f:
+        names = class_names(f)
     if not os.environ.get("SPARK_LAMBDA_CDS_DUMP"):
         raise SystemExit("cds-train: SPARK_LAMBDA_CDS_DUMP must name the archive to write")
     from pyspark import SparkContext
@@ -73,6 +105,9 @@ def main():
              .config("spark.sql.warehouse.dir", os.path.join(work, "warehouse"))
              .config("spark.local.dir", os.path.join(work, "local")).getOrCreate())
     rows = job(spark, framework, work)
+    loaded, absent, failed = load_classes(spark.sparkContext._jvm, names)
+    print(f"cds-train: loaded {loaded} classes of {os.path.basename(class_list)} ({absent} not on this classpath, "
+          f"{failed} not loadable)", flush=True)
     proc = SparkContext._gateway.proc
     spark.stop()
     # The JVM exits when its stdin closes (PySpark's gateway server watches it) and writes the archive on the way out:

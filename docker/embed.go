@@ -17,7 +17,7 @@ import (
 // python/*/*.py is the one list of them, which install-spark-home.sh copies into the task root, in the image and in
 // the local runtime alike. Named by a pattern so that __init__.py is included and __pycache__ never is.
 //
-//go:embed Dockerfile versions.lock lock.sh fetch-jars.sh build-coordination.sh install-spark-home.sh spark-class cds-train.py
+//go:embed Dockerfile versions.lock lock.sh fetch-jars.sh build-coordination.sh install-spark-home.sh spark-class cds-train.py cds-classes.txt
 //go:embed conf/spark-defaults*.conf
 //go:embed java/com/sparklambda/coordination/*.java python/*/*.py
 var context embed.FS

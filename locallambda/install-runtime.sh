@@ -57,7 +57,7 @@ rm -rf "$RT/task"
 mv "$RT/task.tmp" "$RT/task"
 
 # The whole-install key: if READY-<FW> holds it, there is nothing to do.
-ALL_KEY=$( { cat "$ROOT/docker/versions.lock" "$ROOT/docker/spark-class" "$CONF_COMMON" "$CONF_FW" "$0" "$INSTALL" "$ROOT/docker/cds-train.py" \
+ALL_KEY=$( { cat "$ROOT/docker/versions.lock" "$ROOT/docker/spark-class" "$CONF_COMMON" "$CONF_FW" "$0" "$INSTALL" "$ROOT/docker/cds-train.py" "$ROOT/docker/cds-classes.txt" \
               "$ROOT/docker/build-coordination.sh" "$ROOT"/docker/java/com/sparklambda/coordination/*.java; } \
             | sha256sum | cut -c1-64)
 if [ -f "$RT/READY-$FW" ] && [ "$(cat "$RT/READY-$FW")" = "$ALL_KEY" ] && [ -x "$RT/venv/bin/python" ]; then

@@ -272,7 +272,7 @@ def test_dockerfile_copies_only_the_known_context_files():
             parts = [p for p in parts if not p.startswith("--")]
             sources += parts[:-1]
     expected = ["versions.lock", "lock.sh", "fetch-jars.sh", "build-coordination.sh", "java/", "conf/", "spark-class",
-                "install-spark-home.sh", "python/", "cds-train.py"]
+                "install-spark-home.sh", "python/", "cds-train.py", "cds-classes.txt"]
     assert sorted({s for s in sources if s != "./"}) == sorted(expected), sources
     for s in sources:
         if s != "./":

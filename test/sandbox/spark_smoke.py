@@ -1,6 +1,7 @@
 # Smoke script run inside the Lambda sandbox by the runtime tests: starts a SparkSession through whatever
 # SPARK_HOME / PySpark resolves, counts spark.range(10), and with --table writes + reads back a small table in the
-# framework's format under /tmp (SPARK_LAMBDA_FRAMEWORK decides which). Prints one JSON line; exits non-zero on failure.
+# framework's format under /tmp (SPARK_LAMBDA_FRAMEWORK decides which); each --load-class NAME loads that class in the
+# driver JVM. Prints one JSON line; exits non-zero on failure.
 import json
 import os
 import sys
@@ -46,6 +47,11 @@ def main():
     }
     if "--table" in sys.argv[1:]:
         out["table_rows"] = table_roundtrip(spark, os.environ.get("SPARK_LAMBDA_FRAMEWORK", ""))
+    args = sys.argv[1:]
+    loaded = [args[i + 1] for i, a in enumerate(args[:-1]) if a == "--load-class"]
+    for name in loaded:
+        spark.sparkContext._jvm.java.lang.Class.forName(name)
+    out["loaded_classes"] = loaded
     spark.stop()
     print("SMOKE " + json.dumps(out))
 

@@ -161,16 +161,23 @@ def _shared_class_loads(p):
 def test_the_driver_jvm_maps_the_class_data_sharing_archive(root_required, fw):
     # The runtime's archive (made by install-spark-home.sh cds-archive, as in the image) is used in the sandbox: the
     # classes of Spark and of the table format come from it ("shared objects file (top)" is the dynamic archive),
-    # not from the jars; without SPARK_LAMBDA_CDS_ARCHIVE they come from the jars.
+    # not from the jars; without SPARK_LAMBDA_CDS_ARCHIVE they come from the jars. So do the S3, DynamoDB and Glue
+    # client classes, which the training job never uses: they come from the class list docker/cds-classes.txt.
     env = {**runtime_env(fw), "SPARK_SUBMIT_OPTS": "-Xlog:class+load=info:stdout"}
+    clients = ["org.apache.hadoop.fs.s3a.S3AFileSystem", "com.amazonaws.services.s3.AmazonS3Client",
+               "com.amazonaws.services.dynamodbv2.AmazonDynamoDBClient"]
+    if fw == "ICEBERG":  # its Glue catalog, on the AWS SDK for Java 2 of iceberg-aws-bundle
+        clients += ["org.apache.iceberg.aws.glue.GlueCatalog", "software.amazon.awssdk.services.glue.GlueClient"]
     assert os.path.isfile(env["SPARK_LAMBDA_CDS_ARCHIVE"]), env["SPARK_LAMBDA_CDS_ARCHIVE"]
     fmt_class = {"DELTA": "org.apache.spark.sql.delta.DeltaLog",
                  "HUDI": "org.apache.hudi.DefaultSource",
                  "ICEBERG": "org.apache.iceberg.spark.SparkCatalog"}[fw]
-    with_archive = run_sandboxed([env["PYTHON"], SMOKE, "--table"], env=env, sandbox_opts=["--memory", "3008"])
+    with_archive = run_sandboxed([env["PYTHON"], SMOKE, "--table", *[a for c in clients for a in ("--load-class", c)]],
+                                 env=env, sandbox_opts=["--memory", "3008"])
     assert with_archive.returncode == 0, with_archive.stderr[-6000:]
+    assert smoke_result(with_archive)["loaded_classes"] == clients
     loads = _shared_class_loads(with_archive)
-    for cls in ("org.apache.spark.SparkContext", "org.apache.spark.sql.SparkSession", fmt_class):
+    for cls in ("org.apache.spark.SparkContext", "org.apache.spark.sql.SparkSession", fmt_class, *clients):
         assert loads.get(cls) == "shared objects file (top)", (cls, loads.get(cls))
     shared = sum(1 for src in loads.values() if src == "shared objects file (top)")
     assert shared > 0.8 * sum(1 for c in loads if c.startswith("org.apache.")), "most classes should be shared"
