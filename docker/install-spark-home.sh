@@ -17,7 +17,8 @@
 #   install-spark-home.sh cds-archive SPARK_HOME PYTHON FRAMEWORK
 #       SPARK_HOME/cds/driver.jsa  the driver JVM's class-data sharing archive: the training job (cds-train.py beside
 #                        this script, with the class list cds-classes.txt beside it) run once with
-#                        SPARK_LAMBDA_CDS_DUMP, then checked by starting a JVM that must map it (-Xshare:on fails otherwise); java from JAVA_HOME or PATH, as spark-class finds it.
+#                        SPARK_LAMBDA_CDS_DUMP, then checked by starting a JVM that must map it (-Xshare:on fails
+#                        otherwise); java from JAVA_HOME or PATH, as spark-class finds it.
 #                        Run last: the archive is only valid for exactly these jars (paths, sizes, times).
 # PYTHON must already have pyspark (installed from the lock's COMMON requirements). Everything written is readable
 # by every uid (Lambda runs the function as a non-root user).
@@ -82,14 +83,15 @@ cds_archive() {
     [ $# -eq 3 ] || die "usage: $0 cds-archive SPARK_HOME PYTHON FRAMEWORK"
     home=$1 python=$2 fw=$3
     archive=$home/cds/driver.jsa
-    [ -f "$here/cds-classes.txt" ] || die "no class list $here/cds-classes.txt beside this script (make cds-classes writes it)"
+    classes=$here/cds-classes.txt
+    [ -f "$classes" ] || die "no class list $classes beside this script (make cds-classes writes it)"
     mkdir -p "$home/cds"
     rm -f "$archive"
     work=$(mktemp -d)
     # The training job runs as a Lambda invocation would start Spark: through spark-class, with the image's defaults.
     SPARK_HOME=$home SPARK_CONF_DIR=$home/conf SPARK_LAMBDA_CDS_DUMP=$archive SPARK_LOCAL_IP=127.0.0.1 \
         PYSPARK_PYTHON=$python AWS_LAMBDA_FUNCTION_MEMORY_SIZE=3008 \
-        "$python" "$here/cds-train.py" "$fw" "$work" "$here/cds-classes.txt" || { rm -rf "$work"; die "the class-data sharing training run for $fw failed"; }
+        "$python" "$here/cds-train.py" "$fw" "$work" "$classes" || { rm -rf "$work"; die "the class-data sharing training run for $fw failed"; }
     rm -rf "$work"
     [ -s "$archive" ] || die "the training run wrote no archive $archive"
     if [ -n "${JAVA_HOME:-}" ]; then java=$JAVA_HOME/bin/java; else java=java; fi

@@ -281,25 +281,9 @@ def jvm_variants(args, frameworks):
     return 1 if failed else 0
 
 
-def sandbox_tmp(name):
-    """The /tmp of the driver JVM in the running sandbox of function `name`, read as root through /proc/<pid>/root
-    (the sandbox's /tmp is its own tmpfs), or None."""
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            with open(f"/proc/{pid}/cmdline", "rb") as f:
-                argv0 = f.read().split(b"\0")[0]
-            with open(f"/proc/{pid}/environ", "rb") as f:
-                env = f.read().split(b"\0")
-        except OSError:
-            continue
-        if argv0.endswith(b"/java") and f"AWS_LAMBDA_FUNCTION_NAME={name}".encode() in env:
-            return f"/proc/{pid}/root/tmp"
-    return None
-
-
 def jvm_event_log(name):
     """The Spark event log of the JVM in the running sandbox of function `name`, or ""."""
-    tmp = sandbox_tmp(name)
+    tmp = h.sandbox_tmp(name)
     logs = [e for e in os.listdir(tmp) if e.startswith(("local-", "app-"))] if tmp else []
     if logs:
         with open(os.path.join(tmp, sorted(logs)[-1]), errors="replace") as f:
@@ -422,7 +406,7 @@ def cpu_profile_mode(frameworks, sizes):
                         failed |= r.failed
                         seconds.append(round(r.seconds, 3))
                     profiler(fn, "stop,file=/tmp/cpu.collapsed,collapsed")
-                    with open(os.path.join(sandbox_tmp(name), "cpu.collapsed")) as f:
+                    with open(os.path.join(h.sandbox_tmp(name), "cpu.collapsed")) as f:
                         text = f.read()
                 kept = os.path.join(LOG_DIR, f"{name}.collapsed")
                 with open(kept, "w") as f:

@@ -53,28 +53,6 @@ def class_names(text):
     return out
 
 
-def processes(name):
-    """(pid, executable's base name) of every running process of function `name` (by its environment)."""
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            with open(f"/proc/{pid}/environ", "rb") as f:
-                env = f.read().split(b"\0")
-            exe = os.path.basename(os.readlink(f"/proc/{pid}/exe"))
-        except OSError:
-            continue
-        if f"AWS_LAMBDA_FUNCTION_NAME={name}".encode() in env:
-            yield pid, exe
-
-
-def sandbox_tmp(name):
-    """The /tmp of function `name`'s sandbox, through /proc/<pid>/root of its Python runtime process (alive after
-    its driver JVM has exited)."""
-    for pid, exe in processes(name):
-        if exe.startswith("python"):
-            return f"/proc/{pid}/root/tmp"
-    raise RuntimeError(f"no running Python process of function {name}")
-
-
 def record(fw, env, name, log_dir, events):
     """The class names the driver JVM of one new environment of `fw` loads while serving `events`."""
     env = {**env, "PYSPARK_SUBMIT_ARGS": f"--driver-java-options -XX:DumpLoadedClassList={LIST_IN_SANDBOX} pyspark-shell"}
@@ -83,12 +61,15 @@ def record(fw, env, name, log_dir, events):
             r = fn.invoke(e)
             if r.failed:
                 raise RuntimeError(f"{name}: {e} failed: {r.error_type}: {str(r.error_message)[:500]}\n{fn.log_tail(40)}")
-        path = os.path.join(sandbox_tmp(name), os.path.basename(LIST_IN_SANDBOX))
+        tmp = h.sandbox_tmp(name, "python")
+        if tmp is None:
+            raise RuntimeError(f"{name}: no running Python runtime process to read {LIST_IN_SANDBOX} through")
+        path = os.path.join(tmp, os.path.basename(LIST_IN_SANDBOX))
         fn.invoke({"cds_classes_exit": True})  # fails by design: the JVM exits under the script
         deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:  # the JVM is gone once the list is complete
-            if not any(exe == "java" for _, exe in processes(name)):
-                break
+        while h.sandbox_tmp(name) is not None:  # the JVM is gone once the list is complete
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{name}: the driver JVM did not exit within 60 s, so its class list is incomplete")
             time.sleep(0.5)
         with open(path) as f:
             names = class_names(f.read())

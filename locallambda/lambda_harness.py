@@ -118,6 +118,30 @@ def _base_env():
     return {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": "/tmp"}
 
 
+def function_processes(name):
+    """(pid, executable's base name) of every running process of the local function `name`, found by the
+    AWS_LAMBDA_FUNCTION_NAME in its environment (read as root through /proc)."""
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/environ", "rb") as f:
+                env = f.read().split(b"\0")
+            exe = os.path.basename(os.readlink(f"/proc/{pid}/exe"))
+        except OSError:
+            continue
+        if f"AWS_LAMBDA_FUNCTION_NAME={name}".encode() in env:
+            yield pid, exe
+
+
+def sandbox_tmp(name, program="java"):
+    """The /tmp of the running sandbox of function `name` (its own tmpfs), through /proc/<pid>/root of its process
+    whose executable's name starts with `program` (the driver JVM by default; "python" for the runtime, which
+    outlives a JVM that has exited), or None."""
+    for pid, exe in function_processes(name):
+        if exe.startswith(program):
+            return f"/proc/{pid}/root/tmp"
+    return None
+
+
 def runtime_env(framework):
     """The environment of the installed local Spark runtime (locallambda/runtime-env.sh)."""
     path = os.path.join(RUNTIME_DIR, f"env-{framework}.sh")
