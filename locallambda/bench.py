@@ -337,6 +337,9 @@ CPU_WARM_RUNS = 3
 # CPU_SAMPLE_MS, per thread.
 CPU_SAMPLE_MS = 2
 CPU_PROFILER_START = f"start,event=itimer,interval={CPU_SAMPLE_MS}ms,threads"
+# --wall-profile: wall-clock time instead (every thread sampled whether it runs or waits), every WALL_SAMPLE_MS.
+WALL_SAMPLE_MS = 5
+WALL_PROFILER_START = f"start,event=wall,interval={WALL_SAMPLE_MS}ms,threads"
 PROFILER_SCRIPT = """# make bench --cpu-profile: runs one async-profiler command in this JVM
 from pyspark.sql import SparkSession
 spark = SparkSession.builder.getOrCreate()
@@ -366,12 +369,14 @@ def profiler_files():
     return jar, lib
 
 
-def cpu_profile_mode(frameworks, sizes):
+def cpu_profile_mode(frameworks, sizes, wall=False):
     """--cpu-profile: per format and size, one environment: a cold seed and a first warm upsert (unsampled), then
     CPU_WARM_RUNS warm upserts sampled by async-profiler in the driver JVM; prints where their CPU went (thread
-    groups, categories by frame, the Java calls Python made) and one `bench-cpu: {...}` line each. The collapsed
-    stacks are kept in the log directory (for a flame graph: async-profiler's own converter). Returns the exit
-    status."""
+    groups, categories by frame, the Java calls Python made) and one `bench-cpu: {...}` line each. With `wall`
+    (--wall-profile) it samples wall-clock time instead and prints, per upsert, the seconds of each Java call Python
+    made, what those calls waited for (Spark jobs, the network, sleeps and who slept) and one `bench-wall: {...}` line
+    each. The collapsed stacks are kept in the log directory (for a flame graph: async-profiler's own converter).
+    Returns the exit status."""
     jar, lib = profiler_files()
     inputs = make_inputs(sizes, 2 + CPU_WARM_RUNS)
     failed = False
@@ -400,7 +405,7 @@ def cpu_profile_mode(frameworks, sizes):
                     for k in (0, 1):  # the seed (cold) and the first upsert: unsampled
                         r = fn.invoke(event(inputs[s][k], table))
                         failed |= r.failed
-                    profiler(fn, CPU_PROFILER_START)
+                    profiler(fn, WALL_PROFILER_START if wall else CPU_PROFILER_START)
                     for k in range(2, 2 + CPU_WARM_RUNS):
                         r = fn.invoke(event(inputs[s][k], table))
                         failed |= r.failed
@@ -408,9 +413,20 @@ def cpu_profile_mode(frameworks, sizes):
                     profiler(fn, "stop,file=/tmp/cpu.collapsed,collapsed")
                     with open(os.path.join(h.sandbox_tmp(name), "cpu.collapsed")) as f:
                         text = f.read()
-                kept = os.path.join(LOG_DIR, f"{name}.collapsed")
+                kept = os.path.join(LOG_DIR, f"{name}{'-wall' if wall else ''}.collapsed")
                 with open(kept, "w") as f:
                     f.write(text)
+                if wall:
+                    b = bl.wall_breakdown(bl.collapsed_stacks(text), CPU_WARM_RUNS, WALL_SAMPLE_MS)
+                    mean = round(sum(seconds) / len(seconds), 3)
+                    print(f"\n--- wall-clock profile {fw} {s}: {CPU_WARM_RUNS} warm upserts ({', '.join(map(str, seconds))} "
+                          f"s, mean {mean} s), per upsert: {b['seconds_in_calls']} s in Python's calls into the JVM, "
+                          f"the rest in Python and the handler; stacks: {kept}")
+                    print("calls:     " + ", ".join(f"{k} {v} s" for k, v in b["python_calls"]))
+                    print("waits:     " + ", ".join(f"{k} {v} s" for k, v in b["waits"].items()))
+                    print("sleeps:    " + (", ".join(f"{k} {v} s" for k, v in b["sleeps"]) or "none"))
+                    print("bench-wall: " + json.dumps({"format": fw, "size": s, "warm_s": seconds, **b}))
+                    continue
                 b = bl.cpu_breakdown(bl.collapsed_stacks(text))
                 print(f"\n--- cpu profile {fw} {s}: {CPU_WARM_RUNS} warm upserts ({', '.join(map(str, seconds))} s), "
                       f"{b['samples']} samples of the driver JVM's CPU ({CPU_SAMPLE_MS} ms each); stacks: {kept}")
@@ -440,6 +456,9 @@ def main():
                     help="instead: where warm invocations spend their time, from Spark's event log")
     ap.add_argument("--cpu-profile", action="store_true",
                     help="instead: where warm invocations spend the driver JVM's CPU, sampled by async-profiler")
+    ap.add_argument("--wall-profile", action="store_true",
+                    help="instead: what Python's calls into the driver JVM wait for in warm invocations (async-profiler, "
+                         "wall clock)")
     ap.add_argument("--log-dir", default=os.path.join(CACHE, "logs"), help="emptied first (default .cache/bench/logs)")
     args = ap.parse_args()
     given = args.frameworks is not None
@@ -460,8 +479,8 @@ def main():
         return jvm_variants(args, frameworks)
     if args.profile:
         return profile_mode(frameworks, sizes)
-    if args.cpu_profile:
-        return cpu_profile_mode(frameworks, sizes)
+    if args.cpu_profile or args.wall_profile:
+        return cpu_profile_mode(frameworks, sizes, wall=args.wall_profile)
     inputs = make_inputs(sizes, args.runs + 1 + len(mem_sizes))
     log(f"formats {frameworks}, sizes {sizes}, {args.runs} run(s), function memory {MEMORY} MiB; logs: {LOG_DIR}")
 

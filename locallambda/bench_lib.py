@@ -1,6 +1,7 @@
 # Pure logic of `make bench` (locallambda/bench.py), kept apart so the fast unit tests can check it without Spark:
 # the deterministic inputs (windows of consecutive days built from the sample CSV), medians and the summary line, the
-# --profile split of an invocation from Spark's event log and the --cpu-profile breakdown of the driver JVM's CPU.
+# --profile split of an invocation from Spark's event log, the --cpu-profile breakdown of the driver JVM's CPU and the
+# --wall-profile breakdown of what Python's calls into the JVM wait for.
 import csv
 import datetime
 import io
@@ -217,3 +218,61 @@ def cpu_breakdown(stacks, top=8):
             "threads": {k: pct(v) for k, v in sorted(threads.items(), key=lambda kv: -kv[1])},
             "categories": {name: pct(categories.get(name, 0)) for name, _ in CPU_CATEGORIES},
             "python_calls": [(k.replace("/", "."), pct(v)) for k, v in by_share]}
+
+
+# --wall-profile: a sample of a thread serving one of Python's calls is a wait when one of these frames is among its
+# innermost ones (then the whole stack says what for, by WALL_WAITS, first match wins); otherwise it is running (on a
+# CPU, or ready and waiting for one).
+WALL_BLOCKING = ("java/lang/Thread.sleep", "jdk/internal/misc/Unsafe.park", "java/lang/Object.wait",
+                 "sun/nio/ch/NioSocketImpl.read", "java/net/SocketInputStream.socketRead0", "__futex_abstimed_wait",
+                 "epoll_wait")
+WALL_INNERMOST = 8
+WALL_WAITS = (
+    ("sleeping (Thread.sleep)", ("java/lang/Thread.sleep",)),
+    ("waiting for Spark jobs", ("org/apache/spark/scheduler/DAGScheduler.runJob",
+                                "org/apache/spark/sql/execution/adaptive/AdaptiveSparkPlanExec.getFinalPhysicalPlan",
+                                "org/apache/spark/util/ThreadUtils$.awaitResult")),
+    ("waiting on the network (S3, DynamoDB, Glue)", ("sun/nio/ch/NioSocketImpl.read", "java/net/SocketInputStream",
+                                                     "org/apache/http/impl/io/SessionInputBufferImpl")),
+    ("waiting on another thread or a lock", ("",)),
+)
+WALL_RUNNING = "running (or ready to run)"
+
+
+def wall_breakdown(stacks, invocations, interval_ms, top=8):
+    """What the driver JVM's threads serving Python's calls (py4j) spent their wall-clock time on, per invocation:
+    {"seconds_in_calls", "python_calls": [(Java method Python called, seconds)] (the `top` largest), "waits": {kind:
+    seconds} (WALL_WAITS and WALL_RUNNING), "sleeps": [(the method that called Thread.sleep, seconds)] (the `top`
+    largest)}, from async-profiler's collapsed wall-clock stacks sampled every `interval_ms`; seconds are summed over
+    the samples and divided by `invocations`, rounded to 0.001. Samples outside a call (py4j waiting for Python's next
+    command) are not counted: that time is Python's."""
+    per = interval_ms / 1000.0 / max(invocations, 1)
+    calls, waits, sleeps = {}, {}, {}
+    total = 0
+    for frames, n in stacks:
+        i = next((k for k, f in enumerate(frames) if f == PY4J_CALL), None)
+        if i is None or not any(f.startswith("py4j/") for f in frames[:i]):
+            continue  # not a call from Python (e.g. the main thread, which reflection started in PythonGatewayServer)
+        total += n
+        target = frames[i + 1] if i + 1 < len(frames) else "(py4j itself)"
+        calls[target] = calls.get(target, 0) + n
+        inner = frames[-WALL_INNERMOST:]
+        kind = WALL_RUNNING
+        if any(b in f for f in inner for b in WALL_BLOCKING):
+            joined = ";".join(frames[i:])
+            kind = next(name for name, markers in WALL_WAITS if any(m in joined for m in markers))
+        waits[kind] = waits.get(kind, 0) + n
+        if kind == WALL_WAITS[0][0]:
+            k = next(k for k, f in enumerate(frames) if "java/lang/Thread.sleep" in f)
+            caller = next((f for f in reversed(frames[:k]) if not f.startswith(("java/", "jdk/"))), "(unknown)")
+            sleeps[caller] = sleeps.get(caller, 0) + n
+
+    def secs(v):
+        return round(v * per, 3)
+
+    def largest(d):
+        return [(k.replace("/", "."), secs(v)) for k, v in sorted(d.items(), key=lambda kv: -kv[1])[:top]]
+
+    return {"seconds_in_calls": secs(total), "python_calls": largest(calls),
+            "waits": {name: secs(waits.get(name, 0)) for name in [w for w, _ in WALL_WAITS] + [WALL_RUNNING]},
+            "sleeps": largest(sleeps)}

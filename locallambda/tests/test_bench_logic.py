@@ -137,3 +137,37 @@ def test_cpu_breakdown_groups_threads_categories_and_python_calls():
     assert b["python_calls"] == [("org.apache.spark.sql.SparkSession.sql", 30.0),
                                  ("org.apache.spark.sql.Dataset.collectToPython", 10.0)]
     assert bl.cpu_breakdown([])["samples"] == 0
+
+
+def test_wall_breakdown_splits_pythons_calls_by_what_they_wait_for():
+    call = "[Thread-8 tid=72];java/lang/Thread.run;py4j/ClientServerConnection.run;" + bl.PY4J_CALL
+    text = "\n".join([
+        # Spark SQL: 40 samples waiting for a job, 20 running (planning)
+        f"{call};org/apache/spark/sql/SparkSession.sql;org/apache/spark/scheduler/DAGScheduler.runJob;"
+        "java/util/concurrent/locks/LockSupport.park;jdk/internal/misc/Unsafe.park 40",
+        f"{call};org/apache/spark/sql/SparkSession.sql;org/apache/spark/sql/execution/QueryExecution.optimizedPlan 20",
+        # a save that sleeps in Hudi's time generator (10) and reads from S3 (10)
+        f"{call};org/apache/spark/sql/DataFrameWriter.save;"
+        "org/apache/hudi/client/timeline/SkewAdjustingTimeGenerator.generateTime;java/lang/Thread.sleep;"
+        "__futex_abstimed_wait_common 10",
+        f"{call};org/apache/spark/sql/DataFrameWriter.save;org/apache/hadoop/fs/s3a/S3AInputStream.read;"
+        "sun/nio/ch/NioSocketImpl.read;read 10",
+        f"{call};org/apache/spark/sql/DataFrameWriter.save;java/lang/Object.wait 5",
+        # outside any call: py4j waiting for Python, and another thread: not counted
+        "[Thread-8 tid=72];java/lang/Thread.run;py4j/ClientServerConnection.waitForCommands;"
+        "java/io/BufferedReader.readLine 100",
+        "[Executor task launch worker for task 1.0 in stage 3.0 (TID 7) tid=90];org/apache/parquet/X.write 50",
+        # the main thread, which spark-submit started by reflection and which waits for the end of the application
+        f"[main tid=1];org/apache/spark/deploy/SparkSubmit.main;{bl.PY4J_CALL};"
+        "org/apache/spark/api/python/PythonGatewayServer.main;java/io/FileInputStream.read 300",
+    ])
+    b = bl.wall_breakdown(bl.collapsed_stacks(text), invocations=2, interval_ms=10)
+    # 85 samples of 10 ms over 2 invocations
+    assert b["seconds_in_calls"] == 0.425
+    assert b["python_calls"] == [("org.apache.spark.sql.SparkSession.sql", 0.3),
+                                 ("org.apache.spark.sql.DataFrameWriter.save", 0.125)]
+    assert b["waits"] == {"sleeping (Thread.sleep)": 0.05, "waiting for Spark jobs": 0.2,
+                          "waiting on the network (S3, DynamoDB, Glue)": 0.05,
+                          "waiting on another thread or a lock": 0.025, "running (or ready to run)": 0.1}
+    assert b["sleeps"] == [("org.apache.hudi.client.timeline.SkewAdjustingTimeGenerator.generateTime", 0.05)]
+    assert bl.wall_breakdown([], 3, 5)["seconds_in_calls"] == 0.0
