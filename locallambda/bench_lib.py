@@ -192,6 +192,15 @@ def thread_group(frames):
     return "other threads"
 
 
+def python_call_at(frames):
+    """Where a sample of a thread serving Python's calls (THREAD_GROUPS' py4j threads) is inside one: the index of
+    py4j's reflective invoke (PY4J_CALL; the frame after it is the Java method Python called). None between calls and
+    on every other thread (e.g. the main thread, which spark-submit also starts by reflection)."""
+    if thread_group(frames) != THREAD_GROUPS[0][0]:
+        return None
+    return next((k for k, f in enumerate(frames) if f == PY4J_CALL), None)
+
+
 def cpu_breakdown(stacks, top=8):
     """Where the driver JVM's CPU went: {"samples", "threads": {group: share}, "categories": {category: share},
     "python_calls": [(Java method Python called, share)] (the `top` largest, shares of all samples)}, shares in
@@ -205,8 +214,8 @@ def cpu_breakdown(stacks, top=8):
         for name, markers in CPU_CATEGORIES:
             if any(m in joined for m in markers):
                 categories[name] = categories.get(name, 0) + n
-        if group.startswith("driver"):
-            i = next((k for k, f in enumerate(frames) if f == PY4J_CALL), None)
+        if group == THREAD_GROUPS[0][0]:
+            i = python_call_at(frames)
             target = frames[i + 1] if i is not None and i + 1 < len(frames) else "(py4j itself)"
             calls[target] = calls.get(target, 0) + n
 
@@ -250,9 +259,9 @@ def wall_breakdown(stacks, invocations, interval_ms, top=8):
     calls, waits, sleeps = {}, {}, {}
     total = 0
     for frames, n in stacks:
-        i = next((k for k, f in enumerate(frames) if f == PY4J_CALL), None)
-        if i is None or not any(f.startswith("py4j/") for f in frames[:i]):
-            continue  # not a call from Python (e.g. the main thread, which reflection started in PythonGatewayServer)
+        i = python_call_at(frames)
+        if i is None:
+            continue
         total += n
         target = frames[i + 1] if i + 1 < len(frames) else "(py4j itself)"
         calls[target] = calls.get(target, 0) + n

@@ -319,10 +319,10 @@ def test_hudi_writers_use_optimistic_concurrency_with_the_images_lock_provider()
     assert not any(k.startswith("spark.delta") for k in config.spark_settings(env))
     assert props["hoodie.metadata.enable"] == "false"
     assert props["hoodie.parquet.compression.codec"] == "snappy"
-    assert props["hoodie.write.record.merge.custom.implementation.classes"] == "org.apache.hudi.DefaultSparkRecordMerger"
+    merger = "org.apache.hudi.DefaultSparkRecordMerger"
+    assert props["hoodie.write.record.merge.custom.implementation.classes"] == merger
     env["SPARK_LAMBDA_COMMIT_COORDINATION"] = "none"
     # a single writer keeps Hudi's defaults for one machine, and no concurrency setting
-    merger = "org.apache.hudi.DefaultSparkRecordMerger"
     assert config.hudi_write_defaults(env) == {"hoodie.metadata.enable": "false",
                                                "hoodie.parquet.compression.codec": "snappy",
                                                "hoodie.write.record.merge.custom.implementation.classes": merger}
