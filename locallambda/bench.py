@@ -340,10 +340,27 @@ CPU_PROFILER_START = f"start,event=itimer,interval={CPU_SAMPLE_MS}ms,threads"
 # --wall-profile: wall-clock time instead (every thread sampled whether it runs or waits), every WALL_SAMPLE_MS.
 WALL_SAMPLE_MS = 5
 WALL_PROFILER_START = f"start,event=wall,interval={WALL_SAMPLE_MS}ms,threads"
-PROFILER_SCRIPT = """# make bench --cpu-profile: runs one async-profiler command in this JVM
+PROFILER_SCRIPT = """# make bench --cpu-profile / --wall-profile: runs one async-profiler command in this JVM.
+# The profiler's Java API is loaded from its jar by a class loader of its own instead of from the driver's class path:
+# the JVM maps the class-data sharing archive only with the class path it was made with, and a deployed function
+# runs with the archive. The instance is kept in the JVM's system properties, because a second class loader cannot
+# load the same native library again.
 from pyspark.sql import SparkSession
 spark = SparkSession.builder.getOrCreate()
-profiler = spark.sparkContext._jvm.one.profiler.AsyncProfiler.getInstance({lib!r})
+gateway = spark.sparkContext._gateway
+jvm = gateway.jvm
+properties = jvm.java.lang.System.getProperties()
+profiler = properties.get("bench.async-profiler")
+if profiler is None:
+    urls = gateway.new_array(jvm.java.net.URL, 1)
+    urls[0] = jvm.java.io.File({jar!r}).toURI().toURL()
+    api = jvm.java.lang.Class.forName("one.profiler.AsyncProfiler", True, jvm.java.net.URLClassLoader(urls))
+    types = gateway.new_array(jvm.java.lang.Class, 1)
+    types[0] = jvm.java.lang.Class.forName("java.lang.String")
+    args = gateway.new_array(jvm.java.lang.Object, 1)
+    args[0] = {lib!r}
+    profiler = api.getMethod("getInstance", types).invoke(None, args)
+    properties.put("bench.async-profiler", profiler)
 RESULT = {{"profiler": str(profiler.execute({command!r}))}}
 """
 
@@ -389,14 +406,14 @@ def cpu_profile_mode(frameworks, sizes, wall=False):
             server.client().put_object(Bucket=h.BUCKET, Key=h.SCRIPT_KEY, Body=body)
 
         def profiler(fn, command):
-            put(PROFILER_SCRIPT.format(lib=lib, command=command).encode())
+            put(PROFILER_SCRIPT.format(jar=jar, lib=lib, command=command).encode())
             r = fn.invoke({})
             put(job)
             if r.failed:
                 raise RuntimeError(f"async-profiler '{command}' failed: {str(r.error_message)[:2000]}")
 
         for fw in frameworks:
-            env = {**h.function_env(fw, server), "PYSPARK_SUBMIT_ARGS": f"--driver-class-path {jar} pyspark-shell"}
+            env = h.function_env(fw, server)  # the class path, and with it the archive, as deployed
             for s in sizes:
                 name = f"cpu-{fw.lower()}-{s}"
                 table = f"cpu_{s}"
