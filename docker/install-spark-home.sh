@@ -6,7 +6,8 @@
 #       SPARK_HOME/bin   pyspark's bin/* as symlinks, except its spark-class (it needs /dev/fd); our spark-class
 #                        (the file beside this script) copied in its place
 #       SPARK_HOME/jars  pyspark's jars/*.jar as symlinks, plus symlinks to every *.jar of each JAR_DIR (the image
-#                        COPYs its jars there directly and passes none)
+#                        COPYs its jars there directly and passes none); a signed jar becomes an unsigned copy
+#                        (unsign_jars: the class-data sharing archive cannot hold a signed jar's classes)
 #       SPARK_HOME/conf  spark-defaults.conf = CONF_DIR/spark-defaults.conf + CONF_DIR/spark-defaults-FRAMEWORK.conf
 #       FW_REQUIREMENTS  the framework's own PyPI packages (hash-pinned; --no-deps: pyspark is already there),
 #                        installed with PYTHON into its site-packages when PY_TARGET is "-", else into PY_TARGET
@@ -27,6 +28,45 @@ umask 022
 
 here=$(cd "$(dirname "$0")" && pwd)
 die() { echo "install-spark-home: ERROR: $*" >&2; exit 1; }
+
+# Signed jars in SPARK_HOME/jars become copies without their signature files (META-INF/*.SF, *.RSA, *.DSA, *.EC,
+# SIG-*); every other entry, the manifest included, is copied byte for byte. The JVM's class-data sharing archive
+# leaves out every class of a signed jar (JDK 17 logs "Skipping ...: Signed JAR" when it dumps), so a cold start
+# read, verified and digest-checked Janino's and commons-compiler's classes (pyspark's janino-3.1.9.jar and
+# commons-compiler-3.1.9.jar, the compiler of Spark's generated code) from the jars. Their signature is a
+# self-signed "DUMMY" one, which vouches for no one; the jars' integrity comes from pyspark's sha256 in the lock.
+# Python's zipfile because the Lambda base image has no zip tool; a jar that is not a zip file fails the step.
+unsign_jars() {
+    "$1" - "$2" <<'EOF' || die "could not copy the signed jars of $2 without their signatures"
+# install-spark-home.sh spark-home: replaces each signed jar in a directory by a copy without its signature files.
+import os
+import re
+import sys
+import zipfile
+
+SIGNATURE = re.compile(r"META-INF/[^/]+[.](SF|RSA|DSA|EC)$|META-INF/SIG-[^/]+$", re.IGNORECASE)
+folder = sys.argv[1]
+for name in sorted(os.listdir(folder)):
+    path = os.path.join(folder, name)
+    if not name.endswith(".jar"):
+        continue
+    try:
+        jar = zipfile.ZipFile(path)
+    except zipfile.BadZipFile as e:
+        sys.exit(f"install-spark-home: ERROR: {path} is not a jar (zip file): {e}; reinstall what it comes from")
+    with jar:
+        entries = jar.infolist()
+        dropped = [e.filename for e in entries if SIGNATURE.match(e.filename)]
+        if not dropped:
+            continue
+        with zipfile.ZipFile(path + ".unsigned", "w") as copy:
+            for entry in entries:
+                if entry.filename not in dropped:
+                    copy.writestr(entry, jar.read(entry))
+    os.replace(path + ".unsigned", path)  # a link to the signed jar becomes the unsigned copy
+    print(f"install-spark-home: {name} copied without its signature ({', '.join(dropped)})")
+EOF
+}
 
 spark_home() {
     [ $# -ge 6 ] || die "usage: $0 spark-home SPARK_HOME PYTHON FRAMEWORK CONF_DIR FW_REQUIREMENTS PY_TARGET [JAR_DIR ...]"
@@ -51,6 +91,7 @@ spark_home() {
             ln -sf "$f" "$home/jars/"
         done
     done
+    unsign_jars "$python" "$home/jars"
     cat "$conf/spark-defaults.conf" "$conf/spark-defaults-$fw.conf" > "$home/conf/spark-defaults.conf"
     if [ -s "$reqs" ]; then
         if [ "$target" = - ]; then

@@ -3,6 +3,7 @@
 # our spark-class in place of pyspark's, the Spark defaults of the framework, the framework's Python packages, and
 # the task root holding exactly the image's Python files where awslambdaric imports handler.handler.
 import subprocess
+import zipfile
 
 import pytest
 
@@ -19,13 +20,22 @@ def fake_python(tmp_path):
     for name in ("spark-class", "spark-submit", "pyspark"):
         (pyspark / "bin" / name).write_text("#!/bin/sh\n# stock %s\n" % name)
     for name in ("spark-core_2.12-3.5.3.jar", "hadoop-client-api-3.3.4.jar"):
-        (pyspark / "jars" / name).write_text("jar")
+        write_jar(pyspark / "jars" / name, {"org/apache/spark/A.class": b"\xca\xfe\xba\xbe"})
     python = tmp_path / "python"
+    # `python -c ...` names the fake pyspark, `python - ...` (a script on stdin) runs the real Python, anything else
+    # is pip: its arguments are recorded.
     python.write_text('#!/bin/sh\n# fake interpreter\n'
                       'if [ "$1" = -c ]; then echo "%s"; exit 0; fi\n'
+                      'if [ "$1" = - ]; then exec python3 "$@"; fi\n'
                       'printf "%%s\\n" "$@" > "%s"\n' % (pyspark, tmp_path / "pip-args"))
     python.chmod(0o755)
     return {"python": python, "pyspark": pyspark, "pip_args": tmp_path / "pip-args", "tmp": tmp_path}
+
+
+def write_jar(path, entries):
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as jar:
+        for name, data in entries.items():
+            jar.writestr(name, data)
 
 
 def run(shell, *args):
@@ -36,7 +46,7 @@ def test_spark_home_layout(posix_shell, fake_python):
     tmp = fake_python["tmp"]
     jars = tmp / "framework-jars"
     jars.mkdir()
-    (jars / "delta-spark_2.12-3.2.1.jar").write_text("jar")
+    write_jar(jars / "delta-spark_2.12-3.2.1.jar", {"io/delta/A.class": b"\xca\xfe\xba\xbe"})
     reqs = tmp / "requirements-framework.txt"
     reqs.write_text("delta-spark==3.2.1 --hash=sha256:00\n")
     home, target = tmp / "spark", tmp / "pylib"
@@ -55,6 +65,43 @@ def test_spark_home_layout(posix_shell, fake_python):
     pip = fake_python["pip_args"].read_text().split("\n")
     assert pip[:3] == ["-m", "pip", "install"] and "--require-hashes" in pip and "--no-deps" in pip
     assert pip[pip.index("--target") + 1] == str(target) and pip[pip.index("-r") + 1] == str(reqs)
+
+
+def test_spark_home_copies_signed_jars_without_their_signature(posix_shell, fake_python):
+    # The class-data sharing archive leaves out every class of a signed jar (pyspark's Janino is one): SPARK_HOME
+    # holds an unsigned copy with every other entry unchanged; unsigned jars stay links to pyspark's.
+    tmp = fake_python["tmp"]
+    manifest = b"Manifest-Version: 1.0\r\n\r\nName: org/codehaus/janino/Compiler.class\r\nSHA-256-Digest: x\r\n\r\n"
+    kept = {"META-INF/MANIFEST.MF": manifest, "org/codehaus/janino/Compiler.class": b"\xca\xfe\xba\xbe" * 64,
+            "META-INF/maven/org.codehaus.janino/janino/pom.xml": b"<project/>"}
+    signed = fake_python["pyspark"] / "jars" / "janino-3.1.9.jar"
+    write_jar(signed, {**kept, "META-INF/DUMMY.SF": b"sf", "META-INF/DUMMY.DSA": b"dsa", "META-INF/other.rsa": b"r",
+                       "META-INF/SIG-X": b"s"})
+    reqs = tmp / "requirements-framework.txt"
+    reqs.write_text("")
+    home = tmp / "spark"
+    p = run(posix_shell, "spark-home", str(home), str(fake_python["python"]), "HUDI", str(DOCKER / "conf"),
+            str(reqs), "-")
+    assert p.returncode == 0, p.stderr
+    copy = home / "jars" / "janino-3.1.9.jar"
+    assert copy.is_file() and not copy.is_symlink()
+    with zipfile.ZipFile(copy) as jar:
+        assert {e.filename: jar.read(e) for e in jar.infolist()} == kept
+    with zipfile.ZipFile(signed) as jar:
+        assert "META-INF/DUMMY.SF" in jar.namelist(), "pyspark's own jar must stay as installed"
+    assert (home / "jars" / "spark-core_2.12-3.5.3.jar").is_symlink()
+    assert "janino-3.1.9.jar copied without its signature" in p.stdout
+    assert not list((home / "jars").glob("*.unsigned"))
+
+
+def test_spark_home_fails_on_a_jar_that_is_not_a_zip_file(posix_shell, fake_python):
+    tmp = fake_python["tmp"]
+    (fake_python["pyspark"] / "jars" / "broken.jar").write_text("not a zip")
+    reqs = tmp / "requirements-framework.txt"
+    reqs.write_text("")
+    p = run(posix_shell, "spark-home", str(tmp / "spark"), str(fake_python["python"]), "HUDI", str(DOCKER / "conf"),
+            str(reqs), "-")
+    assert p.returncode != 0 and "could not copy the signed jars" in p.stderr and "broken.jar" in p.stderr
 
 
 def test_spark_home_into_site_packages_and_without_framework_packages(posix_shell, fake_python):

@@ -168,16 +168,20 @@ def test_the_driver_jvm_maps_the_class_data_sharing_archive(root_required, fw):
                "com.amazonaws.services.dynamodbv2.AmazonDynamoDBClient"]
     if fw == "ICEBERG":  # its Glue catalog, on the AWS SDK for Java 2 of iceberg-aws-bundle
         clients += ["org.apache.iceberg.aws.glue.GlueCatalog", "software.amazon.awssdk.services.glue.GlueClient"]
+    # Spark's compiler of generated code: pyspark ships Janino's jars signed, and the archive holds no class of a
+    # signed jar, so install-spark-home.sh puts unsigned copies in SPARK_HOME.
+    compiler = ["org.codehaus.janino.UnitCompiler", "org.codehaus.commons.compiler.CompileException"]
     assert os.path.isfile(env["SPARK_LAMBDA_CDS_ARCHIVE"]), env["SPARK_LAMBDA_CDS_ARCHIVE"]
     fmt_class = {"DELTA": "org.apache.spark.sql.delta.DeltaLog",
                  "HUDI": "org.apache.hudi.DefaultSource",
                  "ICEBERG": "org.apache.iceberg.spark.SparkCatalog"}[fw]
-    with_archive = run_sandboxed([env["PYTHON"], SMOKE, "--table", *[a for c in clients for a in ("--load-class", c)]],
+    loaded = clients + compiler
+    with_archive = run_sandboxed([env["PYTHON"], SMOKE, "--table", *[a for c in loaded for a in ("--load-class", c)]],
                                  env=env, sandbox_opts=["--memory", "3008"])
     assert with_archive.returncode == 0, with_archive.stderr[-6000:]
-    assert smoke_result(with_archive)["loaded_classes"] == clients
+    assert smoke_result(with_archive)["loaded_classes"] == loaded
     loads = _shared_class_loads(with_archive)
-    for cls in ("org.apache.spark.SparkContext", "org.apache.spark.sql.SparkSession", fmt_class, *clients):
+    for cls in ("org.apache.spark.SparkContext", "org.apache.spark.sql.SparkSession", fmt_class, *loaded):
         assert loads.get(cls) == "shared objects file (top)", (cls, loads.get(cls))
     shared = sum(1 for src in loads.values() if src == "shared objects file (top)")
     assert shared > 0.8 * sum(1 for c in loads if c.startswith("org.apache.")), "most classes should be shared"
