@@ -33,7 +33,7 @@ help:
 	@echo "make submit FRAMEWORK=X SCRIPT=path EVENT=file.json WORKERS=2 - spark-submit it on a local Spark standalone cluster"
 	@echo "make e2e                      - cold + warm invocations of all three table formats in Lambda's sandbox"
 	@echo "make cds-classes              - rewrite docker/cds-classes.txt from real invocations (after a jar or Java version change)"
-	@echo "make bench [BENCH_ARGS=--quick|--profile|--cpu-profile|--wall-profile|--jvm-variants] - side by side: this function cold/warm, spark-submit, delta-rs/pyiceberg (reported, not asserted)"
+	@echo "make bench [BENCH_ARGS=--quick|--profile|--cpu-profile|--wall-profile|--cold-profile|--jvm-variants] - side by side: this function cold/warm, spark-submit, delta-rs/pyiceberg (reported, not asserted)"
 
 # --- CDK CLI (pinned in package-lock.json) ---------------------------------------------------------------------
 $(CDK): package.json package-lock.json
@@ -137,7 +137,8 @@ test: vet static-checks test-unit test-go cfn-lint checkov test-runtime e2e
 # BENCH_ARGS=--quick: 1 run, small input, one format (for development); --profile: where warm invocations spend their
 # time, from Spark's event log; --cpu-profile: where warm invocations spend the driver JVM's CPU, sampled by
 # async-profiler (bench-cpu: lines); --wall-profile: what Python's calls into the driver JVM wait for, wall clock
-# (bench-wall: lines); --jvm-variants: the driver's GC/JIT flags and heap share side by side (bench-jvm:,
+# (bench-wall: lines); --cold-profile: where a cold upsert's time goes, wall clock from the driver JVM's launch
+# (bench-cold: lines); --jvm-variants: the driver's GC/JIT flags and heap share side by side (bench-jvm:,
 # bench-heap: lines).
 BENCH_VENV := .venv-bench
 # BENCH_RUNS (default 3), BENCH_FRAMEWORKS (default HUDI,DELTA,ICEBERG), BENCH_SIZES (default small,10mb): bench.py's

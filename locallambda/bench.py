@@ -340,7 +340,7 @@ CPU_PROFILER_START = f"start,event=itimer,interval={CPU_SAMPLE_MS}ms,threads"
 # --wall-profile: wall-clock time instead (every thread sampled whether it runs or waits), every WALL_SAMPLE_MS.
 WALL_SAMPLE_MS = 5
 WALL_PROFILER_START = f"start,event=wall,interval={WALL_SAMPLE_MS}ms,threads"
-PROFILER_SCRIPT = """# make bench --cpu-profile / --wall-profile: runs one async-profiler command in this JVM.
+PROFILER_SCRIPT = """# make bench --cpu-profile / --wall-profile / --cold-profile: runs one async-profiler command in this JVM.
 # The profiler's Java API is loaded from its jar by a class loader of its own instead of from the driver's class path:
 # the JVM maps the class-data sharing archive only with the class path it was made with, and a deployed function
 # runs with the archive. The instance is kept in the JVM's system properties, because a second class loader cannot
@@ -386,6 +386,24 @@ def profiler_files():
     return jar, lib
 
 
+def profiler_command(server, fn, jar, lib, command, job):
+    """Runs one async-profiler `command` in fn's driver JVM: PROFILER_SCRIPT swapped in at the script's key for one
+    invocation, then the job (bytes) put back. Raises RuntimeError when the invocation fails."""
+    server.client().put_object(Bucket=h.BUCKET, Key=h.SCRIPT_KEY,
+                               Body=PROFILER_SCRIPT.format(jar=jar, lib=lib, command=command).encode())
+    r = fn.invoke({})
+    server.client().put_object(Bucket=h.BUCKET, Key=h.SCRIPT_KEY, Body=job)
+    if r.failed:
+        raise RuntimeError(f"async-profiler '{command}' failed: {str(r.error_message)[:2000]}")
+
+
+def print_wall_breakdown(b):
+    """Prints bench_lib.wall_breakdown's result: Python's calls, what they waited for, who slept."""
+    print("calls:     " + ", ".join(f"{k} {v} s" for k, v in b["python_calls"]))
+    print("waits:     " + ", ".join(f"{k} {v} s" for k, v in b["waits"].items()))
+    print("sleeps:    " + (", ".join(f"{k} {v} s" for k, v in b["sleeps"]) or "none"))
+
+
 def cpu_profile_mode(frameworks, sizes, wall=False):
     """--cpu-profile: per format and size, one environment: a cold seed and a first warm upsert (unsampled), then
     CPU_WARM_RUNS warm upserts sampled by async-profiler in the driver JVM; prints where their CPU went (thread
@@ -402,15 +420,8 @@ def cpu_profile_mode(frameworks, sizes, wall=False):
         with open(h.SAMPLE_SCRIPT, "rb") as f:
             job = f.read()
 
-        def put(body):
-            server.client().put_object(Bucket=h.BUCKET, Key=h.SCRIPT_KEY, Body=body)
-
         def profiler(fn, command):
-            put(PROFILER_SCRIPT.format(jar=jar, lib=lib, command=command).encode())
-            r = fn.invoke({})
-            put(job)
-            if r.failed:
-                raise RuntimeError(f"async-profiler '{command}' failed: {str(r.error_message)[:2000]}")
+            profiler_command(server, fn, jar, lib, command, job)
 
         for fw in frameworks:
             env = h.function_env(fw, server)  # the class path, and with it the archive, as deployed
@@ -439,9 +450,7 @@ def cpu_profile_mode(frameworks, sizes, wall=False):
                     print(f"\n--- wall-clock profile {fw} {s}: {CPU_WARM_RUNS} warm upserts ({', '.join(map(str, seconds))} "
                           f"s, mean {mean} s), per upsert: {b['seconds_in_calls']} s in Python's calls into the JVM, "
                           f"the rest in Python and the handler; stacks: {kept}")
-                    print("calls:     " + ", ".join(f"{k} {v} s" for k, v in b["python_calls"]))
-                    print("waits:     " + ", ".join(f"{k} {v} s" for k, v in b["waits"].items()))
-                    print("sleeps:    " + (", ".join(f"{k} {v} s" for k, v in b["sleeps"]) or "none"))
+                    print_wall_breakdown(b)
                     print("bench-wall: " + json.dumps({"format": fw, "size": s, "warm_s": seconds, **b}))
                     continue
                 b = bl.cpu_breakdown(bl.collapsed_stacks(text))
@@ -451,6 +460,59 @@ def cpu_profile_mode(frameworks, sizes, wall=False):
                 print("what:      " + ", ".join(f"{k} {v}%" for k, v in b["categories"].items() if v))
                 print("from Python: " + ", ".join(f"{k} {v}%" for k, v in b["python_calls"]))
                 print("bench-cpu: " + json.dumps({"format": fw, "size": s, "warm_s": seconds, **b}))
+    return 1 if failed else 0
+
+
+# --cold-profile: async-profiler loaded as an agent when the driver JVM starts, through SPARK_SUBMIT_OPTS (spark-class
+# puts it before its own options, so the class path, the class-data sharing archive and the image's JIT/GC flags stay as
+# deployed), sampling every thread's wall-clock time from the JVM's launch; PROFILER_SCRIPT dumps it after the cold
+# upsert.
+COLD_PROFILER_AGENT = "-agentpath:{lib}=start,event=wall,interval=" + str(WALL_SAMPLE_MS) + "ms,threads"
+
+
+def cold_profile_mode(frameworks, sizes):
+    """--cold-profile: per format and size, a table seeded (untimed) in one environment, then one new environment
+    whose driver JVM runs async-profiler from its launch (COLD_PROFILER_AGENT): one cold upsert, then the profile is
+    dumped. Prints the cold seconds, what Python's calls into the JVM waited for (as --wall-profile does for warm
+    upserts), each thread group's running and waiting seconds (JIT compilation, garbage collection and executor
+    tasks compete for the CPUs with the driver), and one `bench-cold: {...}` line each; keeps the collapsed stacks in
+    the log directory. Returns the exit status."""
+    jar, lib = profiler_files()
+    inputs = make_inputs(sizes, 2)
+    failed = False
+    with h.AwsServer(LOG_DIR) as server:
+        h.prepare_bucket(server, h.SAMPLE_SCRIPT, data_paths=[p for s in sizes for p in inputs[s]])
+        with open(h.SAMPLE_SCRIPT, "rb") as f:
+            job = f.read()
+        for fw in frameworks:
+            env = h.function_env(fw, server)
+            for s in sizes:
+                name = f"cold-{fw.lower()}-{s}"
+                table = f"cold_{s}"
+                seed, _ = run_function(fw, env, f"{name}-seed", [event(inputs[s][0], table)])
+                failed |= not seed[0]["ok"]
+                t0 = time.monotonic()
+                with h.LambdaFunction(fw, {**env, "SPARK_SUBMIT_OPTS": COLD_PROFILER_AGENT.format(lib=lib)}, LOG_DIR,
+                                      name=name) as fn:
+                    r = fn.invoke(event(inputs[s][1], table))
+                    cold = round(time.monotonic() - t0, 3)
+                    failed |= r.failed
+                    profiler_command(server, fn, jar, lib, "stop,file=/tmp/cold.collapsed,collapsed", job)
+                    with open(os.path.join(h.sandbox_tmp(name), "cold.collapsed")) as f:
+                        text = f.read()
+                kept = os.path.join(LOG_DIR, f"{name}.collapsed")
+                with open(kept, "w") as f:
+                    f.write(text)
+                stacks = bl.collapsed_stacks(text)
+                b = bl.wall_breakdown(stacks, 1, WALL_SAMPLE_MS)
+                threads = bl.thread_seconds(stacks, WALL_SAMPLE_MS)
+                print(f"\n--- cold-start profile {fw} {s}: {cold} s from the environment's launch"
+                      f"{' FAILED: ' + str(r.error_message)[:300] if r.failed else ''}; {b['seconds_in_calls']} s in "
+                      f"Python's calls into the JVM; stacks: {kept}")
+                print_wall_breakdown(b)
+                print("threads:   " + ", ".join(f"{k} {v['running']} s running / {v['waiting']} s waiting"
+                                                for k, v in threads.items()))
+                print("bench-cold: " + json.dumps({"format": fw, "size": s, "cold_s": cold, **b, "threads": threads}))
     return 1 if failed else 0
 
 
@@ -476,6 +538,9 @@ def main():
     ap.add_argument("--wall-profile", action="store_true",
                     help="instead: what Python's calls into the driver JVM wait for in warm invocations (async-profiler, "
                          "wall clock)")
+    ap.add_argument("--cold-profile", action="store_true",
+                    help="instead: where a cold upsert's time goes, async-profiler (wall clock) from the driver JVM's "
+                         "launch")
     ap.add_argument("--log-dir", default=os.path.join(CACHE, "logs"), help="emptied first (default .cache/bench/logs)")
     args = ap.parse_args()
     given = args.frameworks is not None
@@ -496,6 +561,8 @@ def main():
         return jvm_variants(args, frameworks)
     if args.profile:
         return profile_mode(frameworks, sizes)
+    if args.cold_profile:
+        return cold_profile_mode(frameworks, sizes)
     if args.cpu_profile or args.wall_profile:
         return cpu_profile_mode(frameworks, sizes, wall=args.wall_profile)
     inputs = make_inputs(sizes, args.runs + 1 + len(mem_sizes))

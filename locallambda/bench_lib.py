@@ -184,12 +184,15 @@ def collapsed_stacks(text):
     return out
 
 
+OTHER_THREADS = "other threads"
+
+
 def thread_group(frames):
     name = frames[0] if frames else ""
     for group, pattern in THREAD_GROUPS:
         if pattern.match(name):
             return group
-    return "other threads"
+    return OTHER_THREADS
 
 
 def python_call_at(frames):
@@ -246,6 +249,28 @@ WALL_WAITS = (
     ("waiting on another thread or a lock", ("",)),
 )
 WALL_RUNNING = "running (or ready to run)"
+
+
+# --cold-profile: besides WALL_BLOCKING, a thread whose innermost frame is one of these system calls is waiting (idle
+# threads of the JVM and of Spark block in them: a server socket's accept, a read of a pipe such as Python's stdin).
+WAITING_SYSCALLS = ("__GI_accept", "accept", "__GI_read", "read", "__poll", "poll", "recv", "nanosleep")
+
+
+def thread_seconds(stacks, interval_ms):
+    """Each thread group's wall-clock seconds in async-profiler's collapsed wall-clock stacks sampled every
+    `interval_ms`, split into running (on a CPU, or ready for one) and waiting (a WALL_BLOCKING frame among the
+    innermost WALL_INNERMOST, as in wall_breakdown, or one of WAITING_SYSCALLS innermost): {group: {"running",
+    "waiting"}} for THREAD_GROUPS' groups that have samples, then OTHER_THREADS, largest running first, rounded to
+    0.001. A group's seconds are summed over its threads, so they can exceed the wall time."""
+    per = interval_ms / 1000.0
+    groups = {}
+    for frames, n in stacks:
+        group = thread_group(frames)
+        waiting = frames[-1] in WAITING_SYSCALLS or any(b in f for f in frames[-WALL_INNERMOST:] for b in WALL_BLOCKING)
+        g = groups.setdefault(group, {"running": 0, "waiting": 0})
+        g["waiting" if waiting else "running"] += n
+    order = sorted(groups.items(), key=lambda kv: (kv[0] == OTHER_THREADS, -kv[1]["running"]))
+    return {k: {"running": round(v["running"] * per, 3), "waiting": round(v["waiting"] * per, 3)} for k, v in order}
 
 
 def wall_breakdown(stacks, invocations, interval_ms, top=8):

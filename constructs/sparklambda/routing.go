@@ -32,11 +32,11 @@ import (
 
 const (
 	// DefaultEmrThresholdMiB is the default size, in MiB, of an event's S3 inputs above which the handler hands the
-	// event to EMR Serverless: 256 MiB. It rests on `make bench` (README, "Benchmark", 2026-12-06, 2 cores): a cold
+	// event to EMR Serverless: 256 MiB. It rests on `make bench` (README, "Benchmark", 2026-12-08, 2 cores): a cold
 	// invocation of a function of DefaultMemorySizeMiB costs a fixed part (JVM, session, the format's first run) plus,
 	// per MiB of input, the warm difference between the 10 MB and the small input; projected linearly, it reaches half
-	// of DefaultTimeoutSeconds at ~284 MiB for Hudi (0.98 s per MiB), ~811 MiB for Delta (0.35 s) and ~955 MiB for
-	// Iceberg (0.30 s). 256 MiB stays below the lowest of these, so that one default is safe for every format with
+	// of DefaultTimeoutSeconds at ~321 MiB for Hudi (0.91 s per MiB), ~766 MiB for Delta (0.38 s) and ~1,146 MiB for
+	// Iceberg (0.26 s). 256 MiB stays below the lowest of these, so that one default is safe for every format with
 	// the timeout's other half as margin for what the linear projection misses (spills, skew, a slower S3). A Delta
 	// or Iceberg function may raise it; a function with more memory or a longer timeout may raise it further.
 	DefaultEmrThresholdMiB = 256

@@ -171,3 +171,33 @@ def test_wall_breakdown_splits_pythons_calls_by_what_they_wait_for():
                           "waiting on another thread or a lock": 0.025, "running (or ready to run)": 0.1}
     assert b["sleeps"] == [("org.apache.hudi.client.timeline.SkewAdjustingTimeGenerator.generateTime", 0.05)]
     assert bl.wall_breakdown([], 3, 5)["seconds_in_calls"] == 0.0
+
+
+def test_thread_seconds_splits_each_thread_group_into_running_and_waiting():
+    text = "\n".join([
+        "[C1 CompilerThre tid=32];thread_native_entry;CompileBroker::invoke_compiler_on_method 30",
+        "[C1 CompilerThre tid=34];thread_native_entry;CompileBroker::compiler_thread_loop;Monitor::wait;"
+        "__futex_abstimed_wait_common 70",
+        "[Thread-8 tid=72];java/lang/Thread.run;py4j/ClientServerConnection.run;" + bl.PY4J_CALL + ";"
+        "org/apache/spark/sql/SparkSession.sql;org/apache/spark/sql/execution/QueryExecution.optimizedPlan 20",
+        "[Thread-8 tid=72];java/lang/Thread.run;py4j/ClientServerConnection.waitForCommands;"
+        "sun/nio/ch/NioSocketImpl.read;read 40",
+        "[Executor task launch worker for task 1.0 in stage 3.0 (TID 7) tid=90];org/apache/parquet/X.write 10",
+        "[Executor task launch worker for task 2.0 in stage 3.0 (TID 8) tid=91];org/apache/hudi/X.sizeOf;"
+        "java/lang/Object.wait 5",
+        "[qtp464843769-74 tid=101];java/lang/Thread.run;jdk/internal/misc/Unsafe.park 50",
+        "[Thread-3 tid=40];java/lang/Thread.run;sun/nio/ch/Net.accept;__GI_accept 30",  # a py4j server, idle
+        "[process reaper tid=41];java/io/FileInputStream.readBytes;__GI_read 20",
+        "[VM Thread tid=12];VMThread::loop;VMThread::evaluate_operation 4",
+    ])
+    t = bl.thread_seconds(bl.collapsed_stacks(text), interval_ms=10)
+    # largest running first, the threads of no group last; a group's threads are summed (two C1 threads here)
+    assert list(t) == ["JIT compilation", "driver: calls from Python (py4j)", "executor tasks", "garbage collection",
+                       bl.OTHER_THREADS]
+    assert t["JIT compilation"] == {"running": 0.3, "waiting": 0.7}
+    assert t["driver: calls from Python (py4j)"] == {"running": 0.2, "waiting": 0.7}
+    assert t["executor tasks"] == {"running": 0.1, "waiting": 0.05}
+    assert t["garbage collection"] == {"running": 0.04, "waiting": 0.0}
+    assert t[bl.OTHER_THREADS] == {"running": 0.0, "waiting": 0.7}
+    assert "Spark scheduler" not in t, "a group without samples is left out"
+    assert bl.thread_seconds([], 5) == {}
