@@ -251,6 +251,11 @@ WALL_WAITS = (
 WALL_RUNNING = "running (or ready to run)"
 
 
+def blocked(frames):
+    """Whether a wall-clock sample is a wait: a WALL_BLOCKING frame among its innermost WALL_INNERMOST frames."""
+    return any(b in f for f in frames[-WALL_INNERMOST:] for b in WALL_BLOCKING)
+
+
 # --cold-profile: besides WALL_BLOCKING, a thread whose innermost frame is one of these system calls is waiting (idle
 # threads of the JVM and of Spark block in them: a server socket's accept, a read of a pipe such as Python's stdin).
 WAITING_SYSCALLS = ("__GI_accept", "accept", "__GI_read", "read", "__poll", "poll", "recv", "nanosleep")
@@ -266,7 +271,7 @@ def thread_seconds(stacks, interval_ms):
     groups = {}
     for frames, n in stacks:
         group = thread_group(frames)
-        waiting = frames[-1] in WAITING_SYSCALLS or any(b in f for f in frames[-WALL_INNERMOST:] for b in WALL_BLOCKING)
+        waiting = frames[-1] in WAITING_SYSCALLS or blocked(frames)
         g = groups.setdefault(group, {"running": 0, "waiting": 0})
         g["waiting" if waiting else "running"] += n
     order = sorted(groups.items(), key=lambda kv: (kv[0] == OTHER_THREADS, -kv[1]["running"]))
@@ -290,9 +295,8 @@ def wall_breakdown(stacks, invocations, interval_ms, top=8):
         total += n
         target = frames[i + 1] if i + 1 < len(frames) else "(py4j itself)"
         calls[target] = calls.get(target, 0) + n
-        inner = frames[-WALL_INNERMOST:]
         kind = WALL_RUNNING
-        if any(b in f for f in inner for b in WALL_BLOCKING):
+        if blocked(frames):
             joined = ";".join(frames[i:])
             kind = next(name for name, markers in WALL_WAITS if any(m in joined for m in markers))
         waits[kind] = waits.get(kind, 0) + n
