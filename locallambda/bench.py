@@ -198,6 +198,7 @@ JVM_VARIANTS = {
     "serial-gc": "-XX:+UseSerialGC",
     "c1-only": "-XX:TieredStopAtLevel=1",
     "serial-gc+c1-only": "-XX:+UseSerialGC -XX:TieredStopAtLevel=1",
+    "parallel-gc+c1-only": "-XX:+UseParallelGC -XX:TieredStopAtLevel=1",
 }
 CPU_SHAPES = ((1, 2048), (2, MEMORY))  # (CPUs, function memory MiB)
 JVM_WARM_RUNS = 3  # warm invocations per environment after its cold one

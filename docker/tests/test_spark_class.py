@@ -218,8 +218,11 @@ def test_driver_jvm_flags_variable_replaces_the_images_choice(posix_shell, fake)
 
 
 @pytest.mark.parametrize("mem, expected", [
-    ("2048", ["-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"]),
-    ("3538", ["-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"]),  # 2 vCPUs: the largest measured shape
+    ("2048", ["-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"]),  # the construct's minimum (about 1.2 vCPUs)
+    ("2653", ["-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"]),  # under 1.5 vCPUs
+    ("2654", ["-XX:TieredStopAtLevel=1", "-XX:+UseParallelGC"]),  # 1.5 vCPUs: a second GC thread has a CPU
+    ("3008", ["-XX:TieredStopAtLevel=1", "-XX:+UseParallelGC"]),  # the construct's default
+    ("3538", ["-XX:TieredStopAtLevel=1", "-XX:+UseParallelGC"]),  # 2 vCPUs: the largest measured shape
     ("3539", []),  # more vCPUs than measured: the JVM's ergonomics
     ("10240", []),
     (None, []),  # outside Lambda (spark-submit, a cluster)
