@@ -148,3 +148,15 @@ def test_warm_upserts_reuse_generated_code(function):
     compiled = _compilations(f) - before
     print(f"{f.framework}: a repeated warm upsert compiled {compiled} generated class(es)")
     assert compiled <= 4, f"a repeated warm upsert compiled {compiled} generated classes: the code cache is too small"
+
+
+def test_a_few_mib_of_input_split_into_even_tasks(function):
+    # Spark sizes a file scan's tasks at max(openCostInBytes, input / spark.default.parallelism): with its 4 MiB
+    # default a 10 MiB input made 3 tasks, two uneven waves on 2 cores; docker/conf/spark-defaults.conf lowers the
+    # cost to 1 MiB, and the same input makes one task per unit of parallelism.
+    f = function
+    f.put_script("split_probe.py")
+    res = _ok(f.invoke({}), f)["result"]
+    f.put_script()
+    assert res["parallelism"] == 4, res
+    assert res["tasks"] == res["parallelism"], f"a 10 MiB file made {res['tasks']} tasks: {res}"
