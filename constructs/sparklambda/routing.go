@@ -35,8 +35,8 @@ const (
 	// event to EMR Serverless: 256 MiB. It rests on `make bench` (README, "Benchmark", 2026-12-08, 2 cores): a cold
 	// invocation of a function of DefaultMemorySizeMiB costs a fixed part (JVM, session, the format's first run) plus,
 	// per MiB of input, the warm difference between the 10 MB and the small input; projected linearly, it reaches half
-	// of DefaultTimeoutSeconds at ~420 MiB for Hudi (0.69 s per MiB), ~839 MiB for Delta (0.35 s) and ~1,117 MiB for
-	// Iceberg (0.26 s). 256 MiB stays below the lowest of these, so that one default is safe for every format with
+	// of DefaultTimeoutSeconds at ~416 MiB for Hudi (0.71 s per MiB), ~1,129 MiB for Delta (0.26 s) and ~1,342 MiB
+	// for Iceberg (0.22 s). 256 MiB stays below the lowest of these, so that one default is safe for every format with
 	// the timeout's other half as margin for what the linear projection misses (spills, skew, a slower S3). A Delta
 	// or Iceberg function may raise it; a function with more memory or a longer timeout may raise it further.
 	DefaultEmrThresholdMiB = 256
