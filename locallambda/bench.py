@@ -421,9 +421,6 @@ def cpu_profile_mode(frameworks, sizes, wall=False):
         with open(h.SAMPLE_SCRIPT, "rb") as f:
             job = f.read()
 
-        def profiler(fn, command):
-            profiler_command(server, fn, jar, lib, command, job)
-
         for fw in frameworks:
             env = h.function_env(fw, server)  # the class path, and with it the archive, as deployed
             for s in sizes:
@@ -434,12 +431,12 @@ def cpu_profile_mode(frameworks, sizes, wall=False):
                     for k in (0, 1):  # the seed (cold) and the first upsert: unsampled
                         r = fn.invoke(event(inputs[s][k], table))
                         failed |= r.failed
-                    profiler(fn, WALL_PROFILER_START if wall else CPU_PROFILER_START)
+                    profiler_command(server, fn, jar, lib, WALL_PROFILER_START if wall else CPU_PROFILER_START, job)
                     for k in range(2, 2 + CPU_WARM_RUNS):
                         r = fn.invoke(event(inputs[s][k], table))
                         failed |= r.failed
                         seconds.append(round(r.seconds, 3))
-                    profiler(fn, "stop,file=/tmp/cpu.collapsed,collapsed")
+                    profiler_command(server, fn, jar, lib, "stop,file=/tmp/cpu.collapsed,collapsed", job)
                     with open(os.path.join(h.sandbox_tmp(name), "cpu.collapsed")) as f:
                         text = f.read()
                 kept = os.path.join(LOG_DIR, f"{name}{'-wall' if wall else ''}.collapsed")
